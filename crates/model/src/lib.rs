@@ -1,0 +1,19 @@
+//! The canonical model of dragoman.
+//!
+//! Every dialect decodes into these types and every backend answers with them, so the three
+//! wire formats never meet. Nothing here does I/O: the crate can be tested, fuzzed and reasoned
+//! about on its own.
+
+mod error;
+mod listing;
+mod op;
+mod storage_class;
+mod timestamp;
+mod upload;
+
+pub use error::{Error, SignatureMismatch};
+pub use listing::{Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, paginate};
+pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
+pub use storage_class::StorageClass;
+pub use timestamp::Timestamp;
+pub use upload::{Identity, Upload};

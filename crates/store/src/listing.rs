@@ -1,0 +1,224 @@
+//! Listing from the ordered index.
+//!
+//! Without a delimiter a page is one range scan. With one, every common prefix costs one
+//! extra seek: after emitting (or passing) a group the scan restarts at the group's byte-string
+//! successor instead of reading the group's keys. Either way the work is O(page · log n).
+
+use dragoman_model::{
+    Cursor, Entry, Error, Identity, ListUploads, StorageClass, Timestamp, Upload, UploadsPage,
+    common_prefix,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{db_err, initiated_of};
+
+/// Where the scan starts.
+#[derive(Debug, Clone)]
+enum Lower {
+    AtLeast(Vec<u8>),
+    Greater(Vec<u8>),
+    AfterUpload {
+        key: Vec<u8>,
+        initiated: i64,
+        upload_id: String,
+    },
+}
+
+impl Lower {
+    fn key(&self) -> &[u8] {
+        match self {
+            Self::AtLeast(k) | Self::Greater(k) => k,
+            Self::AfterUpload { key, .. } => key,
+        }
+    }
+}
+
+/// The smallest byte string greater than every string that starts with `prefix`, or `None`
+/// if there is none (empty, or all 0xFF).
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut s = prefix.to_vec();
+    while let Some(last) = s.pop() {
+        if last < 0xFF {
+            s.push(last + 1);
+            return Some(s);
+        }
+    }
+    None
+}
+
+const COLUMNS: &str = "key, initiated, upload_id, owner_id, owner_name, initiator_id, \
+                       initiator_name, storage_class, checksum_algorithm, checksum_type";
+
+fn sql(lower: &Lower, bounded: bool) -> String {
+    let lower = match lower {
+        Lower::AtLeast(_) => "key >= ?2",
+        Lower::Greater(_) => "key > ?2",
+        Lower::AfterUpload { .. } => "(key, initiated, upload_id) > (?2, ?3, ?4)",
+    };
+    let upper = if bounded { "AND key < ?5" } else { "" };
+    format!(
+        "SELECT {COLUMNS} FROM uploads WHERE bucket = ?1 AND {lower} {upper} \
+         ORDER BY key, initiated, upload_id LIMIT ?6"
+    )
+}
+
+fn identity(id: Option<String>, name: Option<String>) -> Option<Identity> {
+    (id.is_some() || name.is_some()).then_some(Identity {
+        id,
+        display_name: name,
+    })
+}
+
+fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<Upload> {
+    let key: Vec<u8> = r.get(0)?;
+    let key = String::from_utf8(key).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+    })?;
+    Ok(Upload {
+        key,
+        initiated: Timestamp::from_nanos(r.get(1)?),
+        upload_id: r.get(2)?,
+        owner: identity(r.get(3)?, r.get(4)?),
+        initiator: identity(r.get(5)?, r.get(6)?),
+        storage_class: r
+            .get::<_, Option<String>>(7)?
+            .map(|s| StorageClass::from_canonical_name(&s)),
+        checksum_algorithm: r.get(8)?,
+        checksum_type: r.get(9)?,
+    })
+}
+
+fn scan(
+    c: &Connection,
+    bucket: &str,
+    lower: &Lower,
+    upper: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<Upload>, Error> {
+    let mut st = c
+        .prepare_cached(&sql(lower, upper.is_some()))
+        .map_err(db_err)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (k, t, id) = match lower {
+        Lower::AtLeast(k) | Lower::Greater(k) => (k.as_slice(), 0, ""),
+        Lower::AfterUpload {
+            key,
+            initiated,
+            upload_id,
+        } => (key.as_slice(), *initiated, upload_id.as_str()),
+    };
+    // Unused numbered parameters are allowed by SQLite; bind all six every time.
+    let rows = st
+        .query_map(
+            params![bucket, k, t, id, upper.unwrap_or_default(), limit],
+            upload_from_row,
+        )
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+/// Gives an `Upload` cursor named by id alone its place in the order. An id of the key is
+/// looked up; an aborted id this store wrote is placed by the time it carries; anything else
+/// is S3's "Invalid uploadId marker".
+fn resolve(c: &Connection, bucket: &str, after: Option<&Cursor>) -> Result<Option<Cursor>, Error> {
+    let Some(Cursor::Upload {
+        key,
+        upload_id,
+        initiated: None,
+    }) = after
+    else {
+        return Ok(after.cloned());
+    };
+    let found: Option<(Vec<u8>, i64)> = c
+        .prepare_cached("SELECT key, initiated FROM uploads WHERE bucket = ?1 AND upload_id = ?2")
+        .and_then(|mut st| {
+            st.query_row(params![bucket, upload_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(db_err)?;
+    let initiated = match found {
+        Some((k, t)) if k == key.as_bytes() => Timestamp::from_nanos(t),
+        Some(_) => return Err(Error::invalid_upload_id_marker(upload_id.clone())),
+        None => initiated_of(upload_id)
+            .ok_or_else(|| Error::invalid_upload_id_marker(upload_id.clone()))?,
+    };
+    Ok(Some(Cursor::Upload {
+        key: key.clone(),
+        upload_id: upload_id.clone(),
+        initiated: Some(initiated),
+    }))
+}
+
+pub(crate) fn list(c: &Connection, q: &ListUploads) -> Result<UploadsPage, Error> {
+    let after = resolve(c, &q.bucket, q.after.as_ref())?;
+    if q.max == 0 {
+        // AWS answers max-uploads=0 with an empty, untruncated page.
+        return Ok(UploadsPage::default());
+    }
+    let prefix = q.prefix.as_bytes();
+    let upper = successor(prefix).filter(|_| !prefix.is_empty());
+    let mut lower = match &after {
+        None => Lower::AtLeast(Vec::new()),
+        Some(Cursor::Key(m)) => Lower::Greater(m.as_bytes().to_vec()),
+        Some(Cursor::Prefix(p)) => match successor(p.as_bytes()) {
+            Some(s) => Lower::AtLeast(s),
+            None => return Ok(UploadsPage::default()),
+        },
+        Some(Cursor::Upload {
+            key,
+            upload_id,
+            initiated,
+        }) => Lower::AfterUpload {
+            key: key.as_bytes().to_vec(),
+            initiated: initiated.unwrap_or_default().as_nanos(),
+            upload_id: upload_id.clone(),
+        },
+    };
+    if lower.key() < prefix {
+        lower = Lower::AtLeast(prefix.to_vec());
+    }
+    let marker_key = after.as_ref().map(|c| c.key().as_bytes());
+    let max = usize::from(q.max);
+    let mut entries: Vec<Entry> = Vec::with_capacity(max.min(1024));
+
+    'scan: loop {
+        // One more than the page holds, to learn whether the listing goes on.
+        let want = max + 1 - entries.len();
+        let rows = scan(c, &q.bucket, &lower, upper.as_deref(), want)?;
+        for upload in rows {
+            if let Some(group) = common_prefix(&upload.key, &q.prefix, q.delimiter()) {
+                let group = group.to_owned();
+                let passed = marker_key.is_some_and(|m| group.as_bytes() <= m);
+                let next = successor(group.as_bytes());
+                if !passed {
+                    entries.push(Entry::Prefix(group));
+                }
+                match next {
+                    Some(next) if entries.len() <= max => lower = Lower::AtLeast(next),
+                    _ => break 'scan,
+                }
+                continue 'scan;
+            }
+            entries.push(Entry::Upload(upload));
+        }
+        // Every row was an upload: either the page is over-full (the listing goes on) or the
+        // scan ran out of rows (the listing ends here).
+        break;
+    }
+    let truncated = entries.len() > max;
+    entries.truncate(max);
+    Ok(UploadsPage::from_entries(entries, truncated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn successor_of_byte_strings() {
+        assert_eq!(successor(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(successor(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(successor(b"\xff\xff"), None);
+        assert_eq!(successor(b""), None);
+    }
+}
