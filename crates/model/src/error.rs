@@ -32,6 +32,10 @@ pub enum Error {
     },
     #[error("{message}")]
     InvalidRequest { message: String },
+    #[error("Couldn't parse the specified URI: {message}")]
+    InvalidUri { message: String },
+    #[error("The provided 'x-amz-content-sha256' header does not match what was computed")]
+    ContentHashMismatch { claimed: String, computed: String },
     #[error("{message}")]
     AccessDenied { message: String },
     #[error("The request signature we calculated does not match the signature you provided")]

@@ -7,6 +7,7 @@
 mod error;
 mod listing;
 mod op;
+mod request;
 mod storage_class;
 mod timestamp;
 mod upload;
@@ -14,6 +15,7 @@ mod upload;
 pub use error::{Error, SignatureMismatch};
 pub use listing::{Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, paginate};
 pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
+pub use request::RequestMeta;
 pub use storage_class::StorageClass;
 pub use timestamp::Timestamp;
 pub use upload::{Identity, Upload};

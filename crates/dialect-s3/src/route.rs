@@ -1,0 +1,393 @@
+//! Decoding: which bucket, which key, which operation, which parameters.
+
+use dragoman_model::{Cursor, Error, ListUploads, MAX_PAGE, NewUpload, Operation, StorageClass};
+use http::{Method, request::Parts};
+use percent_encoding::percent_decode_str;
+
+use crate::{QueryParams, S3Config, parse_query};
+
+/// The bucket and key a request addresses, path-style or virtual-hosted.
+#[derive(Debug, PartialEq, Eq)]
+struct Address {
+    bucket: Option<String>,
+    key: Option<String>,
+}
+
+fn host_of(parts: &Parts) -> Option<String> {
+    let raw = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.host())?;
+    // Strip a port; an IPv6 literal keeps its brackets.
+    let host = if raw.starts_with('[') {
+        raw.find(']').and_then(|i| raw.get(..=i)).unwrap_or(raw)
+    } else {
+        raw.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(raw, |(h, _)| h)
+    };
+    Some(host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// The bucket named by a virtual-hosted `Host`, if the host lies under a configured domain.
+pub(crate) fn virtual_bucket(host: &str, domains: &[String]) -> Option<String> {
+    domains.iter().find_map(|d| {
+        let d = d.trim_start_matches('.').to_ascii_lowercase();
+        host.strip_suffix(d.as_str())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+fn address(config: &S3Config, parts: &Parts) -> Result<Address, Error> {
+    let path = percent_decode_str(parts.uri.path())
+        .decode_utf8()
+        .map_err(|_| Error::InvalidUri {
+            message: "the path is not valid UTF-8 once percent-decoded".into(),
+        })?;
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    if let Some(bucket) = host_of(parts).and_then(|h| virtual_bucket(&h, &config.domains)) {
+        return Ok(Address {
+            bucket: Some(bucket),
+            key: non_empty(path),
+        });
+    }
+    Ok(match path.split_once('/') {
+        Some((bucket, key)) => Address {
+            bucket: non_empty(bucket),
+            key: non_empty(key),
+        },
+        None => Address {
+            bucket: non_empty(path),
+            key: None,
+        },
+    })
+}
+
+/// S3's bucket naming rules, checked when a bucket is created.
+fn validate_bucket_name(name: &str) -> Result<(), Error> {
+    let b = name.as_bytes();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !name.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidBucketName {
+            bucket: name.to_owned(),
+            message: "The specified bucket is not valid.".into(),
+        })
+    }
+}
+
+fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
+    let Some(raw) = q.non_empty("max-uploads") else {
+        return Ok(MAX_PAGE);
+    };
+    let n: i32 = raw.parse().map_err(|_| {
+        Error::invalid_argument(
+            "max-uploads",
+            raw,
+            "Provided max-uploads not an integer or within integer range",
+        )
+    })?;
+    if n < 0 {
+        return Err(Error::invalid_argument(
+            "max-uploads",
+            raw,
+            "Argument max-uploads must be an integer between 0 and 2147483647",
+        ));
+    }
+    Ok(u16::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE))
+}
+
+fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+    let max = max_uploads(q)?;
+    let encode_keys = match q.get("encoding-type") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("url") => true,
+        Some(v) => {
+            return Err(Error::invalid_argument(
+                "encoding-type",
+                v,
+                "Invalid Encoding Method specified in Request",
+            ));
+        }
+    };
+    // upload-id-marker means nothing without key-marker (AWS ignores it and echoes it empty).
+    let after = q
+        .non_empty("key-marker")
+        .map(|key| match q.non_empty("upload-id-marker") {
+            Some(id) => Cursor::Upload {
+                key: key.to_owned(),
+                upload_id: id.to_owned(),
+                initiated: None,
+            },
+            None => Cursor::Key(key.to_owned()),
+        });
+    Ok(ListUploads {
+        bucket,
+        prefix: q.get("prefix").unwrap_or_default().to_owned(),
+        delimiter: q.non_empty("delimiter").map(str::to_owned),
+        after,
+        max,
+        encode_keys,
+    })
+}
+
+fn header(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn not_implemented(what: &str) -> Error {
+    Error::NotImplemented {
+        what: what.to_owned(),
+    }
+}
+
+/// Decodes an S3 request into a canonical operation.
+pub fn decode(config: &S3Config, parts: &Parts) -> Result<Operation, Error> {
+    let q = parse_query(parts.uri.query())?;
+    let Address { bucket, key } = address(config, parts)?;
+    let m = &parts.method;
+    match (bucket, key) {
+        (None, _) if *m == Method::GET => Ok(Operation::ListBuckets),
+        (None, _) => Err(Error::MethodNotAllowed),
+        (Some(bucket), None) => match *m {
+            Method::GET if q.has("uploads") => {
+                Ok(Operation::ListUploads(list_uploads(bucket, &q)?))
+            }
+            Method::GET => Err(not_implemented(
+                "This bucket operation (only ?uploads is served)",
+            )),
+            Method::PUT if q.0.is_empty() => {
+                validate_bucket_name(&bucket)?;
+                Ok(Operation::CreateBucket { bucket })
+            }
+            Method::DELETE if q.0.is_empty() => Ok(Operation::DeleteBucket { bucket }),
+            Method::HEAD => Ok(Operation::HeadBucket { bucket }),
+            Method::PUT | Method::DELETE | Method::POST => {
+                Err(not_implemented("This bucket operation"))
+            }
+            _ => Err(Error::MethodNotAllowed),
+        },
+        (Some(bucket), Some(key)) => match *m {
+            Method::POST if q.has("uploads") => Ok(Operation::CreateUpload(NewUpload {
+                bucket,
+                key,
+                storage_class: header(parts, "x-amz-storage-class")
+                    .map(|s| StorageClass::from_s3(&s)),
+                checksum_algorithm: header(parts, "x-amz-checksum-algorithm"),
+                checksum_type: header(parts, "x-amz-checksum-type"),
+                initiator: None,
+            })),
+            Method::DELETE if q.has("uploadId") => Ok(Operation::AbortUpload {
+                bucket,
+                key: Some(key),
+                upload_id: q.get("uploadId").unwrap_or_default().to_owned(),
+            }),
+            Method::GET | Method::PUT | Method::POST | Method::DELETE | Method::HEAD => {
+                Err(not_implemented("This object operation"))
+            }
+            _ => Err(Error::MethodNotAllowed),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, host: &str) -> Parts {
+        let (p, ()) = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", host)
+            .body(())
+            .unwrap_or_default()
+            .into_parts();
+        p
+    }
+
+    fn config() -> S3Config {
+        S3Config {
+            region: "us-east-1".into(),
+            domains: vec!["s3.example.com".into()],
+        }
+    }
+
+    fn list(uri: &str) -> Result<ListUploads, Error> {
+        match decode(&config(), &parts("GET", uri, "127.0.0.1:9000"))? {
+            Operation::ListUploads(q) => Ok(q),
+            other => Err(Error::internal(format!("{other:?}"))),
+        }
+    }
+
+    #[test]
+    fn path_style_and_virtual_hosted_address_the_same_bucket() {
+        let a = decode(&config(), &parts("GET", "/b1?uploads", "127.0.0.1:9000"));
+        let b = decode(&config(), &parts("GET", "/b1/?uploads=", "127.0.0.1:9000"));
+        let c = decode(
+            &config(),
+            &parts("GET", "/?uploads", "b1.s3.example.com:9000"),
+        );
+        assert_eq!(a, Ok(Operation::ListUploads(ListUploads::bucket("b1"))));
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        let d = decode(&config(), &parts("GET", "/", "s3.example.com"));
+        assert_eq!(d, Ok(Operation::ListBuckets));
+    }
+
+    #[test]
+    fn list_parameters() {
+        let q = list("/b?uploads&prefix=a%20b%2F&delimiter=%2F&key-marker=k+1&upload-id-marker=u&max-uploads=5&encoding-type=URL")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(q.prefix, "a b/");
+        assert_eq!(q.delimiter.as_deref(), Some("/"));
+        assert_eq!(
+            q.after,
+            Some(Cursor::Upload {
+                key: "k 1".into(),
+                upload_id: "u".into(),
+                initiated: None
+            })
+        );
+        assert_eq!(q.max, 5);
+        assert!(q.encode_keys);
+    }
+
+    #[test]
+    fn upload_id_marker_alone_is_ignored() {
+        assert_eq!(
+            list("/b?uploads&upload-id-marker=u").map(|q| q.after),
+            Ok(None)
+        );
+        assert_eq!(
+            list("/b?uploads&key-marker=&upload-id-marker=u").map(|q| q.after),
+            Ok(None)
+        );
+        assert_eq!(
+            list("/b?uploads&key-marker=k&upload-id-marker=").map(|q| q.after),
+            Ok(Some(Cursor::Key("k".into())))
+        );
+    }
+
+    #[test]
+    fn max_uploads_validation_follows_aws() {
+        assert_eq!(list("/b?uploads&max-uploads=").map(|q| q.max), Ok(1000));
+        assert_eq!(list("/b?uploads&max-uploads=0").map(|q| q.max), Ok(0));
+        assert_eq!(list("/b?uploads&max-uploads=1001").map(|q| q.max), Ok(1000));
+        assert_eq!(
+            list("/b?uploads&max-uploads=2147483647").map(|q| q.max),
+            Ok(1000)
+        );
+        let not_int = "Provided max-uploads not an integer or within integer range";
+        for bad in ["abc", "2147483648", "%205", "1.5", "99999999999999999999"] {
+            let uri = format!("/b?uploads&max-uploads={bad}");
+            match list(&uri) {
+                Err(Error::InvalidArgument { name, message, .. }) => {
+                    assert_eq!(
+                        (name.as_str(), message.as_str()),
+                        ("max-uploads", not_int),
+                        "{bad}"
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            list("/b?uploads&max-uploads=-1"),
+            Err(Error::invalid_argument(
+                "max-uploads",
+                "-1",
+                "Argument max-uploads must be an integer between 0 and 2147483647"
+            ))
+        );
+    }
+
+    #[test]
+    fn encoding_type_validation() {
+        assert_eq!(
+            list("/b?uploads&encoding-type=bogus"),
+            Err(Error::invalid_argument(
+                "encoding-type",
+                "bogus",
+                "Invalid Encoding Method specified in Request"
+            ))
+        );
+        assert_eq!(
+            list("/b?uploads&encoding-type=url").map(|q| q.encode_keys),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn object_operations() {
+        let create = decode(
+            &config(),
+            &parts("POST", "/b/dir/my%20k%C3%BC?uploads", "h"),
+        );
+        match create {
+            Ok(Operation::CreateUpload(n)) => {
+                assert_eq!((n.bucket.as_str(), n.key.as_str()), ("b", "dir/my kü"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let abort = decode(&config(), &parts("DELETE", "/b/k?uploadId=x", "h"));
+        assert_eq!(
+            abort,
+            Ok(Operation::AbortUpload {
+                bucket: "b".into(),
+                key: Some("k".into()),
+                upload_id: "x".into()
+            })
+        );
+        assert!(matches!(
+            decode(
+                &config(),
+                &parts("PUT", "/b/k?partNumber=1&uploadId=x", "h")
+            ),
+            Err(Error::NotImplemented { .. })
+        ));
+        assert_eq!(
+            decode(&config(), &parts("PATCH", "/b", "h")),
+            Err(Error::MethodNotAllowed)
+        );
+    }
+
+    #[test]
+    fn bucket_names_are_checked_on_create() {
+        assert!(decode(&config(), &parts("PUT", "/good-bucket", "h")).is_ok());
+        for bad in ["/Up", "/ab", "/-ab", "/a..b", "/a_b"] {
+            assert!(
+                matches!(
+                    decode(&config(), &parts("PUT", bad, "h")),
+                    Err(Error::InvalidBucketName { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        assert!(matches!(
+            decode(&config(), &parts("GET", "/b/%FF?uploads", "h")),
+            Err(Error::InvalidUri { .. })
+        ));
+        assert!(matches!(
+            decode(&config(), &parts("GET", "/b?uploads&prefix=%C3", "h")),
+            Err(Error::InvalidUri { .. })
+        ));
+    }
+}

@@ -1,0 +1,338 @@
+//! S3 XML responses.
+//!
+//! Written by hand into one pre-sized `String` rather than through a serializer: the element
+//! order and presence rules are AWS's (see spec/s3.md §1.2), and a 1000-upload page is the hot
+//! path of the product.
+
+use bytes::Bytes;
+use dragoman_model::{
+    Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Upload, UploadsPage,
+};
+use http::{Response, StatusCode, header};
+use quick_xml::escape::partial_escape;
+
+use crate::{encode_error, url_encode_key};
+
+pub(crate) const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(crate) const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+pub(crate) fn text(out: &mut String, name: &str, value: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&partial_escape(value));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// Response headers every S3 answer carries.
+pub(crate) fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header("x-amz-request-id", meta.request_id.as_str())
+        .header("x-amz-id-2", meta.debug_id.as_str())
+        .header(header::SERVER, "dragoman")
+}
+
+pub(crate) fn xml_response(
+    status: StatusCode,
+    meta: &RequestMeta,
+    body: String,
+) -> Response<Bytes> {
+    builder(status, meta)
+        .header(header::CONTENT_TYPE, "application/xml")
+        .body(Bytes::from(body))
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+fn empty(status: StatusCode, meta: &RequestMeta) -> Response<Bytes> {
+    builder(status, meta)
+        .body(Bytes::new())
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+fn identity(out: &mut String, name: &str, who: Option<&Identity>) {
+    let Some(who) = who else { return };
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    if let Some(id) = &who.id {
+        text(out, "ID", id);
+    }
+    if let Some(dn) = &who.display_name {
+        text(out, "DisplayName", dn);
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+fn upload(out: &mut String, u: &Upload, key: &str) {
+    out.push_str("<Upload>");
+    text(out, "Key", key);
+    text(out, "UploadId", &u.upload_id);
+    identity(out, "Initiator", u.initiator.as_ref());
+    identity(out, "Owner", u.owner.as_ref());
+    if let Some(sc) = &u.storage_class {
+        text(out, "StorageClass", sc.to_s3());
+    }
+    text(out, "Initiated", &u.initiated.to_millis_z());
+    if let Some(a) = &u.checksum_algorithm {
+        text(out, "ChecksumAlgorithm", a);
+    }
+    if let Some(t) = &u.checksum_type {
+        text(out, "ChecksumType", t);
+    }
+    out.push_str("</Upload>");
+}
+
+/// The `NextKeyMarker`/`NextUploadIdMarker` pair. AWS names the last upload on the page (even
+/// on the last page) and leaves both empty when the page ends in a common prefix, which stalls
+/// paginators; dragoman names that prefix instead when the listing goes on.
+fn next_markers(page: &UploadsPage) -> (&str, &str) {
+    use dragoman_model::Entry;
+    match page.entries.last() {
+        Some(Entry::Prefix(p)) if page.truncated => (p, ""),
+        _ => page
+            .uploads()
+            .last()
+            .map_or(("", ""), |u| (&u.key, &u.upload_id)),
+    }
+}
+
+/// Renders a `ListMultipartUploadsResult`.
+pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
+    let enc = |s: &str| {
+        if q.encode_keys {
+            url_encode_key(s)
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::with_capacity(512 + page.entries.len() * 384);
+    out.push_str(DECL);
+    out.push_str("<ListMultipartUploadsResult xmlns=\"");
+    out.push_str(NS);
+    out.push_str("\">");
+    text(&mut out, "Bucket", &q.bucket);
+    let (key_marker, upload_id_marker) = match &q.after {
+        None => ("", ""),
+        Some(dragoman_model::Cursor::Upload { key, upload_id, .. }) => {
+            (key.as_str(), upload_id.as_str())
+        }
+        Some(c) => (c.key(), ""),
+    };
+    text(&mut out, "KeyMarker", &enc(key_marker));
+    text(&mut out, "UploadIdMarker", upload_id_marker);
+    let (next_key, next_id) = next_markers(page);
+    text(&mut out, "NextKeyMarker", &enc(next_key));
+    if !q.prefix.is_empty() {
+        text(&mut out, "Prefix", &enc(&q.prefix));
+    }
+    if let Some(d) = q.delimiter() {
+        text(&mut out, "Delimiter", &enc(d));
+    }
+    text(&mut out, "NextUploadIdMarker", next_id);
+    text(&mut out, "MaxUploads", itoa(q.max).as_str());
+    text(
+        &mut out,
+        "IsTruncated",
+        if page.truncated { "true" } else { "false" },
+    );
+    for u in page.uploads() {
+        if q.encode_keys {
+            upload(&mut out, u, &url_encode_key(&u.key));
+        } else {
+            upload(&mut out, u, &u.key);
+        }
+    }
+    for p in page.prefixes() {
+        out.push_str("<CommonPrefixes>");
+        text(&mut out, "Prefix", &enc(p));
+        out.push_str("</CommonPrefixes>");
+    }
+    if q.encode_keys {
+        text(&mut out, "EncodingType", "url");
+    }
+    out.push_str("</ListMultipartUploadsResult>");
+    out
+}
+
+fn itoa(n: u16) -> String {
+    n.to_string()
+}
+
+fn buckets_xml(buckets: &[dragoman_model::Bucket]) -> String {
+    let mut out = String::with_capacity(256 + buckets.len() * 128);
+    out.push_str(DECL);
+    out.push_str("<ListAllMyBucketsResult xmlns=\"");
+    out.push_str(NS);
+    out.push_str("\"><Buckets>");
+    for b in buckets {
+        out.push_str("<Bucket>");
+        text(&mut out, "Name", &b.name);
+        text(&mut out, "CreationDate", &b.created.to_millis_z());
+        out.push_str("</Bucket>");
+    }
+    out.push_str("</Buckets></ListAllMyBucketsResult>");
+    out
+}
+
+fn initiate_xml(bucket: &str, u: &Upload) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str(DECL);
+    out.push_str("<InitiateMultipartUploadResult xmlns=\"");
+    out.push_str(NS);
+    out.push_str("\">");
+    text(&mut out, "Bucket", bucket);
+    text(&mut out, "Key", &u.key);
+    text(&mut out, "UploadId", &u.upload_id);
+    out.push_str("</InitiateMultipartUploadResult>");
+    out
+}
+
+/// Writes an outcome as the S3 response to `op`.
+pub fn encode(op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes> {
+    match (op, outcome) {
+        (Operation::ListUploads(q), Outcome::Page(page)) => {
+            xml_response(StatusCode::OK, meta, list_uploads_xml(q, page))
+        }
+        (_, Outcome::Created { bucket, upload }) => {
+            xml_response(StatusCode::OK, meta, initiate_xml(bucket, upload))
+        }
+        (_, Outcome::Buckets(b)) => xml_response(StatusCode::OK, meta, buckets_xml(b)),
+        (_, Outcome::BucketCreated { bucket }) => {
+            let mut r = empty(StatusCode::OK, meta);
+            if let Ok(v) = http::HeaderValue::from_str(&format!("/{bucket}")) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        (_, Outcome::BucketExists) => empty(StatusCode::OK, meta),
+        (_, Outcome::Aborted | Outcome::BucketDeleted) => empty(StatusCode::NO_CONTENT, meta),
+        (op, Outcome::Page(_)) => encode_error(
+            &Error::internal(format!("a listing answered {}", op.name())),
+            meta,
+            false,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dragoman_model::{Cursor, Entry, StorageClass, Timestamp};
+
+    fn up(key: &str, id: &str) -> Upload {
+        Upload {
+            key: key.into(),
+            upload_id: id.into(),
+            initiated: Timestamp::from_secs(1_767_323_045),
+            owner: Some(Identity::named("o-id", "owner")),
+            initiator: Some(Identity::named("i-id", "alice")),
+            storage_class: Some(StorageClass::Standard),
+            checksum_algorithm: None,
+            checksum_type: None,
+        }
+    }
+
+    #[test]
+    fn element_order_and_content_follow_aws() {
+        let q = ListUploads {
+            max: 3,
+            ..ListUploads::bucket("mpu-test")
+        };
+        let page = UploadsPage::from_entries(vec![Entry::Upload(up("a/1", "U1"))], true);
+        let xml = list_uploads_xml(&q, &page);
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+<Bucket>mpu-test</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><NextKeyMarker>a/1</NextKeyMarker>\
+<NextUploadIdMarker>U1</NextUploadIdMarker><MaxUploads>3</MaxUploads><IsTruncated>true</IsTruncated>\
+<Upload><Key>a/1</Key><UploadId>U1</UploadId><Initiator><ID>i-id</ID><DisplayName>alice</DisplayName></Initiator>\
+<Owner><ID>o-id</ID><DisplayName>owner</DisplayName></Owner><StorageClass>STANDARD</StorageClass>\
+<Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload></ListMultipartUploadsResult>"
+        );
+    }
+
+    #[test]
+    fn page_ending_in_a_prefix_names_it_as_next_key_marker() {
+        let q = ListUploads {
+            delimiter: Some("/".into()),
+            max: 2,
+            ..ListUploads::bucket("b")
+        };
+        let page = UploadsPage::from_entries(
+            vec![Entry::Upload(up("a", "U1")), Entry::Prefix("b/".into())],
+            true,
+        );
+        let xml = list_uploads_xml(&q, &page);
+        assert!(xml.contains("<NextKeyMarker>b/</NextKeyMarker>"), "{xml}");
+        assert!(
+            xml.contains("<NextUploadIdMarker></NextUploadIdMarker>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<Delimiter>/</Delimiter>"));
+        assert!(xml.contains("<CommonPrefixes><Prefix>b/</Prefix></CommonPrefixes>"));
+        // On the last page AWS names the last upload even after a prefix.
+        let last = UploadsPage {
+            truncated: false,
+            ..page
+        };
+        let xml = list_uploads_xml(&q, &last);
+        assert!(xml.contains("<NextKeyMarker>a</NextKeyMarker>"), "{xml}");
+        assert!(
+            xml.contains("<NextUploadIdMarker>U1</NextUploadIdMarker>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn markers_echo_and_encoding_type() {
+        let q = ListUploads {
+            prefix: "sp ace/".into(),
+            after: Some(Cursor::Upload {
+                key: "sp ace/ü".into(),
+                upload_id: "U0".into(),
+                initiated: None,
+            }),
+            encode_keys: true,
+            ..ListUploads::bucket("b")
+        };
+        let page = UploadsPage::from_entries(vec![Entry::Upload(up("sp ace/ü<&>", "U1"))], false);
+        let xml = list_uploads_xml(&q, &page);
+        assert!(
+            xml.contains("<KeyMarker>sp+ace/%C3%BC</KeyMarker><UploadIdMarker>U0</UploadIdMarker>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<Key>sp+ace/%C3%BC%3C%26%3E</Key>"), "{xml}");
+        assert!(xml.contains("<Prefix>sp+ace/</Prefix>"));
+        assert!(xml.ends_with("<EncodingType>url</EncodingType></ListMultipartUploadsResult>"));
+        let raw = list_uploads_xml(
+            &ListUploads {
+                encode_keys: false,
+                ..q
+            },
+            &page,
+        );
+        assert!(raw.contains("<Key>sp ace/ü&lt;&amp;&gt;</Key>"), "{raw}");
+        assert!(!raw.contains("EncodingType"));
+    }
+
+    #[test]
+    fn empty_page_has_every_marker_element() {
+        let xml = list_uploads_xml(&ListUploads::bucket("b"), &UploadsPage::default());
+        for e in [
+            "<KeyMarker></KeyMarker>",
+            "<UploadIdMarker></UploadIdMarker>",
+            "<NextKeyMarker></NextKeyMarker>",
+            "<NextUploadIdMarker></NextUploadIdMarker>",
+            "<MaxUploads>1000</MaxUploads>",
+            "<IsTruncated>false</IsTruncated>",
+        ] {
+            assert!(xml.contains(e), "{e}");
+        }
+        assert!(!xml.contains("<Prefix>"));
+    }
+}
