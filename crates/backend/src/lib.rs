@@ -1,1 +1,18 @@
+//! Backends answer canonical operations. Each backend is one way of reaching storage; the
+//! gateway holds them behind `dyn Backend` and never learns which one it talks to.
 
+mod embedded;
+
+use async_trait::async_trait;
+use dragoman_model::{Error, Operation, Outcome};
+
+pub use embedded::EmbeddedBackend;
+
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// A short name for logs and metrics (`embedded`, `s3:<name>`, …).
+    fn name(&self) -> &str;
+
+    /// Answers one canonical operation. Errors are canonical errors, never panics.
+    async fn execute(&self, op: Operation) -> Result<Outcome, Error>;
+}

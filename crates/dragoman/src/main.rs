@@ -1,1 +1,155 @@
-fn main() {}
+//! `dragoman`: one endpoint that lists in-progress multipart uploads across vendors.
+
+mod config;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use dragoman_backend::EmbeddedBackend;
+use dragoman_gateway::{Gateway, serve};
+use dragoman_store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "One endpoint that lists in-progress multipart uploads across S3, BOS and Qumulo"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the gateway.
+    Serve {
+        /// A TOML configuration file (defaults and DRAGOMAN_* variables apply around it).
+        #[arg(long, env = "DRAGOMAN_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the effective configuration, secrets masked; fail on a bad one.
+    CheckConfig {
+        #[arg(long, env = "DRAGOMAN_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config } => match Config::load(config.as_deref()) {
+            Ok(c) => {
+                print!("{}", c.to_masked_toml());
+                eprintln!("configuration OK");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dragoman: bad configuration:\n{e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve { config } => {
+            let config = match Config::load(config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("dragoman: bad configuration:\n{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            init_tracing(&config.log.filter);
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("dragoman: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("dragoman: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
+    let backend = Arc::new(EmbeddedBackend::new(Arc::clone(&store)));
+    let gateway = Gateway::new(config.gateway(), backend);
+    let addr = config.listen()?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    if config.credentials.is_empty() {
+        tracing::warn!("no credentials configured: every request will be refused");
+    }
+    tracing::info!(%local, data_dir = %config.store.data_dir.display(), "dragoman listening");
+    // One machine-readable line on stdout, for scripts and tests that bind port 0.
+    println!("dragoman listening on http://{local}");
+    let _ = std::io::stdout().flush();
+
+    serve(listener, gateway, config.server(), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close().map_err(|e| e.to_string())?,
+        Err(_) => {
+            tracing::warn!("requests outlived the grace period; the store closes with the process")
+        }
+    }
+    tracing::info!("dragoman stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
