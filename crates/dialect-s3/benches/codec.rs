@@ -1,1 +1,66 @@
-fn main() {}
+//! The S3 codec's hot paths: rendering a full page and decoding a listing request.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dragoman_dialect_s3::{S3Config, decode, encode};
+use dragoman_model::{
+    Entry, Identity, ListUploads, Operation, Outcome, RequestMeta, StorageClass, Timestamp, Upload,
+    UploadsPage,
+};
+
+fn page(n: usize) -> UploadsPage {
+    let entries = (0..n)
+        .map(|i| {
+            Entry::Upload(Upload {
+                key: format!("logs/2026/11/{i:06}/part & data ü.bin"),
+                upload_id: format!("18ea4d7be0bb8c54{i:016x}"),
+                initiated: Timestamp::from_nanos(1_767_323_045_000_000_000 + i as i64 * 1_000_000),
+                owner: Some(Identity::named("owner-canonical-id", "owner")),
+                initiator: Some(Identity::named(
+                    "arn:aws:iam::111122223333:user/alice",
+                    "alice",
+                )),
+                storage_class: Some(StorageClass::Standard),
+                checksum_algorithm: None,
+                checksum_type: None,
+            })
+        })
+        .collect();
+    UploadsPage::from_entries(entries, true)
+}
+
+fn bench(c: &mut Criterion) {
+    let meta = RequestMeta {
+        request_id: "4442587FB7D0A2F9".into(),
+        debug_id: "x".into(),
+    };
+    let op = Operation::ListUploads(ListUploads::bucket("bench"));
+    let outcome = Outcome::Page(page(1000));
+    c.bench_function("s3/render_1000_uploads", |b| {
+        b.iter(|| encode(black_box(&op), black_box(&outcome), &meta))
+    });
+
+    let op_url = Operation::ListUploads(ListUploads {
+        encode_keys: true,
+        ..ListUploads::bucket("bench")
+    });
+    c.bench_function("s3/render_1000_uploads_url_encoded", |b| {
+        b.iter(|| encode(black_box(&op_url), black_box(&outcome), &meta))
+    });
+
+    let config = S3Config::default();
+    let (parts, ()) = http::Request::builder()
+        .uri("/bench?uploads&prefix=logs%2F2026%2F&delimiter=%2F&key-marker=logs%2F2026%2F11%2F000999%2Fpart%20%26%20data%20%C3%BC.bin&upload-id-marker=18ea4d7be0bb8c5400000000000003e7&max-uploads=1000&encoding-type=url")
+        .header("host", "127.0.0.1:9000")
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    c.bench_function("s3/parse_list_request", |b| {
+        b.iter(|| decode(&config, black_box(&parts)))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -26,6 +26,12 @@ pub fn aws_uri_encode_bytes(s: &[u8], keep_slash: bool) -> String {
 /// kept, space as `+`), with `/` also kept.
 pub fn url_encode_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    url_encode_into(&mut out, s);
+    out
+}
+
+/// [`url_encode_key`] appending to `out`. The result never needs XML escaping.
+pub fn url_encode_into(out: &mut String, s: &str) {
     for &b in s.as_bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => {
@@ -40,7 +46,6 @@ pub fn url_encode_key(s: &str) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ fn split_credential(cred: &str, in_query: bool) -> Result<[&str; 5], Error> {
     let v: Vec<&str> = cred.split('/').collect();
     <[&str; 5]>::try_from(v).map_err(|_| {
         malformed(
-            format!("The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."),
+            "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
             in_query,
         )
     })
@@ -363,10 +363,13 @@ pub fn verify(
         return check(config, parts, &claim, payload_hash, secret_of, now).map(Some);
     }
     let raw = parts.uri.query().unwrap_or_default();
-    if !raw
-        .split('&')
-        .any(|p| p.starts_with("X-Amz-Signature=") || p.starts_with("X-Amz-Algorithm="))
-    {
+    let has = |name: &str| raw.split('&').any(|p| p.split('=').next() == Some(name));
+    if has("AWSAccessKeyId") && has("Signature") {
+        return Err(Error::InvalidRequest {
+            message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.".into(),
+        });
+    }
+    if !has("X-Amz-Signature") && !has("X-Amz-Algorithm") {
         return Ok(None);
     }
     let missing = || {

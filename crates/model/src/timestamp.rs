@@ -33,62 +33,70 @@ impl Timestamp {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// Appends `YYYY-MM-DDTHH:MM:SS[.f…]Z` with `digits` fractional digits (0, 3 or 9) to `out`.
+    ///
+    /// Writes digits straight into the caller's buffer: a page of 1000 uploads formats 1000
+    /// times, and `format!` into a fresh `String` each time was most of a page's render cost.
+    pub fn write_rfc3339(self, out: &mut String, digits: u32) {
+        let d = self.datetime();
+        let mut buf = [0u8; 32];
+        let mut at = 0;
+        let mut put = |n: u32, width: usize, sep: Option<u8>| {
+            let mut n = n;
+            for i in (0..width).rev() {
+                buf[at + i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            at += width;
+            if let Some(sep) = sep {
+                buf[at] = sep;
+                at += 1;
+            }
+        };
+        put(u32::try_from(d.year()).unwrap_or(0), 4, Some(b'-'));
+        put(u32::from(u8::from(d.month())), 2, Some(b'-'));
+        put(u32::from(d.day()), 2, Some(b'T'));
+        put(u32::from(d.hour()), 2, Some(b':'));
+        put(u32::from(d.minute()), 2, Some(b':'));
+        let digits = digits.min(9);
+        if digits == 0 {
+            put(u32::from(d.second()), 2, Some(b'Z'));
+        } else {
+            put(u32::from(d.second()), 2, Some(b'.'));
+            put(
+                d.nanosecond() / 10u32.pow(9 - digits),
+                digits as usize,
+                Some(b'Z'),
+            );
+        }
+        // Only ASCII digits and separators were written.
+        out.push_str(std::str::from_utf8(&buf[..at]).unwrap_or_default());
+    }
+
+    fn rfc3339(self, digits: u32) -> String {
+        let mut s = String::with_capacity(30);
+        self.write_rfc3339(&mut s, digits);
+        s
+    }
+
     /// `2026-01-02T03:04:05.123Z`: S3's `Initiated` (milliseconds, `Z`).
     pub fn to_millis_z(self) -> String {
-        let d = self.datetime();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second(),
-            d.millisecond()
-        )
+        self.rfc3339(3)
     }
 
     /// `2026-01-02T03:04:05Z`: BOS's `initiated` and auth timestamps (seconds, `Z`).
     pub fn to_secs_z(self) -> String {
-        let d = self.datetime();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        )
+        self.rfc3339(0)
     }
 
     /// `2026-01-02T03:04:05.123456789Z`: Qumulo's times (nine fractional digits, `Z`).
     pub fn to_nanos_z(self) -> String {
-        let d = self.datetime();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second(),
-            d.nanosecond()
-        )
+        self.rfc3339(9)
     }
 
     /// SigV4's `x-amz-date` form, `20260102T030405Z`.
     pub fn to_amz_date(self) -> String {
-        let d = self.datetime();
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        )
+        self.to_secs_z().replace(['-', ':'], "")
     }
 
     /// Parses SigV4's `20260102T030405Z`.
@@ -134,6 +142,12 @@ mod tests {
         assert_eq!(t.to_secs_z(), "2026-01-02T03:04:05Z");
         assert_eq!(t.to_nanos_z(), "2026-01-02T03:04:05.123456789Z");
         assert_eq!(t.to_amz_date(), "20260102T030405Z");
+        let whole = Timestamp::from_secs(1_767_323_045);
+        assert_eq!(whole.to_millis_z(), "2026-01-02T03:04:05.000Z");
+        assert_eq!(whole.to_nanos_z(), "2026-01-02T03:04:05.000000000Z");
+        let early = Timestamp::from_nanos(7_000_001);
+        assert_eq!(early.to_millis_z(), "1970-01-01T00:00:00.007Z");
+        assert_eq!(early.to_nanos_z(), "1970-01-01T00:00:00.007000001Z");
     }
 
     #[test]

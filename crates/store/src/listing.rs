@@ -8,6 +8,8 @@ use dragoman_model::{
     Cursor, Entry, Error, Identity, ListUploads, StorageClass, Timestamp, Upload, UploadsPage,
     common_prefix,
 };
+use std::ops::ControlFlow;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{db_err, initiated_of};
@@ -88,13 +90,16 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<Upload> {
     })
 }
 
+/// Walks the index from `lower` (below `upper`), at most `limit` rows, handing each upload to
+/// `visit` until it says stop. Rows are stepped lazily: a stop reads no further row.
 fn scan(
     c: &Connection,
     bucket: &str,
     lower: &Lower,
     upper: Option<&[u8]>,
     limit: usize,
-) -> Result<Vec<Upload>, Error> {
+    mut visit: impl FnMut(Upload) -> ControlFlow<()>,
+) -> Result<(), Error> {
     let mut st = c
         .prepare_cached(&sql(lower, upper.is_some()))
         .map_err(db_err)?;
@@ -114,7 +119,12 @@ fn scan(
             upload_from_row,
         )
         .map_err(db_err)?;
-    rows.collect::<Result<_, _>>().map_err(db_err)
+    for row in rows {
+        if visit(row.map_err(db_err)?).is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Gives an `Upload` cursor named by id alone its place in the order. An id of the key is
@@ -181,29 +191,27 @@ pub(crate) fn list(c: &Connection, q: &ListUploads) -> Result<UploadsPage, Error
     let max = usize::from(q.max);
     let mut entries: Vec<Entry> = Vec::with_capacity(max.min(1024));
 
-    'scan: loop {
+    loop {
         // One more than the page holds, to learn whether the listing goes on.
         let want = max + 1 - entries.len();
-        let rows = scan(c, &q.bucket, &lower, upper.as_deref(), want)?;
-        for upload in rows {
-            if let Some(group) = common_prefix(&upload.key, &q.prefix, q.delimiter()) {
-                let group = group.to_owned();
-                let passed = marker_key.is_some_and(|m| group.as_bytes() <= m);
-                let next = successor(group.as_bytes());
-                if !passed {
-                    entries.push(Entry::Prefix(group));
-                }
-                match next {
-                    Some(next) if entries.len() <= max => lower = Lower::AtLeast(next),
-                    _ => break 'scan,
-                }
-                continue 'scan;
+        let mut restart = None;
+        scan(c, &q.bucket, &lower, upper.as_deref(), want, |upload| {
+            let Some(group) = common_prefix(&upload.key, &q.prefix, q.delimiter()) else {
+                entries.push(Entry::Upload(upload));
+                return ControlFlow::Continue(());
+            };
+            // Emit the group unless the marker already passed it, then seek past its keys.
+            if marker_key.is_none_or(|m| group.as_bytes() > m) {
+                entries.push(Entry::Prefix(group.to_owned()));
             }
-            entries.push(Entry::Upload(upload));
+            restart = successor(group.as_bytes()).filter(|_| entries.len() <= max);
+            ControlFlow::Break(())
+        })?;
+        // No restart: the page is over-full (the listing goes on), or the rows ran out.
+        match restart {
+            Some(next) => lower = Lower::AtLeast(next),
+            None => break,
         }
-        // Every row was an upload: either the page is over-full (the listing goes on) or the
-        // scan ran out of rows (the listing ends here).
-        break;
     }
     let truncated = entries.len() > max;
     entries.truncate(max);

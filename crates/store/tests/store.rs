@@ -1,4 +1,5 @@
 //! Black-box tests of the embedded store on a real SQLite file.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use dragoman_model::{
     Cursor, Entry, Error, Identity, ListUploads, NewUpload, StorageClass, Timestamp, Upload,

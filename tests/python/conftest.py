@@ -1,0 +1,133 @@
+"""Fixtures that run the real dragoman binary on a free port and point official clients at it."""
+
+import os
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCESS_KEY = "DRAGOMANTESTKEY00001"
+SECRET_KEY = "dragoman-test-secret-0001"
+LIMITED_KEY = "DRAGOMANTESTKEY00002"
+LIMITED_SECRET = "dragoman-test-secret-0002"
+REGION = "us-east-1"
+
+
+def binary() -> Path:
+    path = Path(os.environ.get("DRAGOMAN_BIN", ROOT / "target" / "debug" / "dragoman"))
+    if not path.exists():
+        pytest.exit(f"dragoman binary not found at {path}: build it first (scripts/test does)", 2)
+    return path
+
+
+CONFIG = f"""
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace_secs = 5
+
+[s3]
+region = "{REGION}"
+domains = ["s3.localhost"]
+
+[[credentials]]
+name = "tester"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+buckets = ["*"]
+
+[[credentials]]
+name = "limited"
+access_key = "{LIMITED_KEY}"
+secret_key = "{LIMITED_SECRET}"
+buckets = ["team-a-*"]
+"""
+
+
+class Dragoman:
+    """One dragoman process on a data directory that outlives restarts."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.config = workdir / "dragoman.toml"
+        self.config.write_text(CONFIG)
+        self.data = workdir / "data"
+        self.proc = None
+        self.port = None
+        self.log = workdir / "dragoman.log"
+
+    def start(self):
+        env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(self.data), RUST_LOG="info")
+        self.proc = subprocess.Popen(
+            [str(binary()), "serve", "--config", str(self.config)],
+            stdout=subprocess.PIPE,
+            stderr=open(self.log, "ab"),
+            env=env,
+        )
+        deadline = time.monotonic() + 20
+        line = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                break
+            if self.proc.poll() is not None:
+                break
+        if not line.startswith(b"dragoman listening on http://"):
+            self.stop()
+            raise RuntimeError(f"dragoman did not start: {line!r}\n{self.log.read_text()}")
+        self.port = int(line.strip().rsplit(b":", 1)[1])
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        if self.proc is None:
+            return 0
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        return code
+
+    def restart(self):
+        assert self.stop() == 0
+        return self.start()
+
+    def client(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
+        settings = {
+            "s3": {"addressing_style": "path"},
+            "signature_version": "s3v4",
+            "retries": {"max_attempts": 1, "mode": "standard"},
+        }
+        settings.update(config)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=REGION,
+            config=Config(**settings),
+        )
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    gw = Dragoman(tmp_path_factory.mktemp("dragoman")).start()
+    yield gw
+    assert gw.stop() == 0, gw.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def s3(gateway):
+    return gateway.client()
