@@ -119,6 +119,15 @@ impl std::fmt::Debug for Credential {
     }
 }
 
+/// The `DRAGOMAN_*` variables that are configuration: `SECTION__KEY` ones and
+/// `DRAGOMAN_CREDENTIALS`. Others (`DRAGOMAN_CONFIG`, or a deployment's own
+/// `DRAGOMAN_WHATEVER`) are left alone instead of failing as unknown keys.
+fn config_env() -> Env {
+    Env::prefixed("DRAGOMAN_")
+        .filter(|k| k.as_str().contains("__") || k == "credentials")
+        .split("__")
+}
+
 impl Config {
     /// Loads defaults, then `file` (if any), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
@@ -132,7 +141,7 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(Env::prefixed("DRAGOMAN_").ignore(&["config"]).split("__"));
+        fig = fig.merge(config_env());
         let config: Config = fig.extract().map_err(|e| e.to_string())?;
         config.validate()?;
         Ok(config)

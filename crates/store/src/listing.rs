@@ -48,20 +48,34 @@ fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-const COLUMNS: &str = "key, initiated, upload_id, owner_id, owner_name, initiator_id, \
-                       initiator_name, storage_class, checksum_algorithm, checksum_type";
-
-fn sql(lower: &Lower, bounded: bool) -> String {
-    let lower = match lower {
-        Lower::AtLeast(_) => "key >= ?2",
-        Lower::Greater(_) => "key > ?2",
-        Lower::AfterUpload { .. } => "(key, initiated, upload_id) > (?2, ?3, ?4)",
+/// One statement per lower-bound kind, with and without an upper bound. Static text, so the
+/// statement cache finds them without building a string per seek.
+macro_rules! select {
+    ($lower:literal, $upper:literal) => {
+        concat!(
+            "SELECT key, initiated, upload_id, owner_id, owner_name, initiator_id, initiator_name, ",
+            "storage_class, checksum_algorithm, checksum_type FROM uploads WHERE bucket = ?1 AND ",
+            $lower, $upper, " ORDER BY key, initiated, upload_id LIMIT ?6"
+        )
     };
-    let upper = if bounded { "AND key < ?5" } else { "" };
-    format!(
-        "SELECT {COLUMNS} FROM uploads WHERE bucket = ?1 AND {lower} {upper} \
-         ORDER BY key, initiated, upload_id LIMIT ?6"
-    )
+}
+
+fn sql(lower: &Lower, bounded: bool) -> &'static str {
+    match (lower, bounded) {
+        (Lower::AtLeast(_), false) => select!("key >= ?2", ""),
+        (Lower::AtLeast(_), true) => select!("key >= ?2", " AND key < ?5"),
+        (Lower::Greater(_), false) => select!("key > ?2", ""),
+        (Lower::Greater(_), true) => select!("key > ?2", " AND key < ?5"),
+        (Lower::AfterUpload { .. }, false) => {
+            select!("(key, initiated, upload_id) > (?2, ?3, ?4)", "")
+        }
+        (Lower::AfterUpload { .. }, true) => {
+            select!(
+                "(key, initiated, upload_id) > (?2, ?3, ?4)",
+                " AND key < ?5"
+            )
+        }
+    }
 }
 
 fn identity(id: Option<String>, name: Option<String>) -> Option<Identity> {
