@@ -115,7 +115,7 @@ fn scan(
     mut visit: impl FnMut(Upload) -> ControlFlow<()>,
 ) -> Result<(), Error> {
     let mut st = c
-        .prepare_cached(&sql(lower, upper.is_some()))
+        .prepare_cached(sql(lower, upper.is_some()))
         .map_err(db_err)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let (k, t, id) = match lower {
