@@ -6,14 +6,12 @@
 
 mod encoding;
 mod error;
-mod query;
 mod route;
 mod sigv4;
 mod xml;
 
-pub use encoding::{aws_uri_encode, url_encode_key};
+pub use encoding::url_encode_key;
 pub use error::encode_error;
-pub use query::{QueryParams, parse_query};
 pub use route::decode;
 pub use sigv4::{Credentials, verify};
 pub use xml::encode;
@@ -33,6 +31,15 @@ impl Default for S3Config {
             region: "us-east-1".into(),
             domains: vec!["s3.localhost".into()],
         }
+    }
+}
+
+/// A request's ids as AWS writes them: `x-amz-request-id` is 16 upper-case hex digits,
+/// `x-amz-id-2` a longer opaque string (here the whole id in hex).
+pub fn request_meta(id: u128) -> dragoman_model::RequestMeta {
+    dragoman_model::RequestMeta {
+        request_id: format!("{:016X}", (id >> 64) as u64),
+        debug_id: format!("{id:032x}"),
     }
 }
 

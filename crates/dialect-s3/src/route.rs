@@ -1,10 +1,10 @@
 //! Decoding: which bucket, which key, which operation, which parameters.
 
 use dragoman_model::{Cursor, Error, ListUploads, MAX_PAGE, NewUpload, Operation, StorageClass};
+use dragoman_wire::{self as wire, Plus, QueryParams};
 use http::{Method, request::Parts};
-use percent_encoding::percent_decode_str;
 
-use crate::{QueryParams, S3Config, parse_query};
+use crate::S3Config;
 
 /// The bucket and key a request addresses, path-style or virtual-hosted.
 #[derive(Debug, PartialEq, Eq)]
@@ -13,43 +13,11 @@ struct Address {
     key: Option<String>,
 }
 
-fn host_of(parts: &Parts) -> Option<String> {
-    let raw = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.host())?;
-    // Strip a port; an IPv6 literal keeps its brackets.
-    let host = if raw.starts_with('[') {
-        raw.find(']').and_then(|i| raw.get(..=i)).unwrap_or(raw)
-    } else {
-        raw.rsplit_once(':')
-            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(raw, |(h, _)| h)
-    };
-    Some(host.trim_end_matches('.').to_ascii_lowercase())
-}
-
-/// The bucket named by a virtual-hosted `Host`, if the host lies under a configured domain.
-pub(crate) fn virtual_bucket(host: &str, domains: &[String]) -> Option<String> {
-    domains.iter().find_map(|d| {
-        let d = d.trim_start_matches('.').to_ascii_lowercase();
-        host.strip_suffix(d.as_str())
-            .and_then(|rest| rest.strip_suffix('.'))
-            .filter(|b| !b.is_empty())
-            .map(str::to_owned)
-    })
-}
-
 fn address(config: &S3Config, parts: &Parts) -> Result<Address, Error> {
-    let path = percent_decode_str(parts.uri.path())
-        .decode_utf8()
-        .map_err(|_| Error::InvalidUri {
-            message: "the path is not valid UTF-8 once percent-decoded".into(),
-        })?;
-    let path = path.strip_prefix('/').unwrap_or(&path);
+    let path = wire::decoded_path(parts)?;
+    let path = path.as_str();
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    if let Some(bucket) = host_of(parts).and_then(|h| virtual_bucket(&h, &config.domains)) {
+    if let Some(bucket) = wire::host(parts).and_then(|h| wire::strip_domain(&h, &config.domains)) {
         return Ok(Address {
             bucket: Some(bucket),
             key: non_empty(path),
@@ -138,6 +106,7 @@ fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
         after,
         max,
         encode_keys,
+        whole_keys: false,
     })
 }
 
@@ -157,7 +126,7 @@ fn not_implemented(what: &str) -> Error {
 
 /// Decodes an S3 request into a canonical operation.
 pub fn decode(config: &S3Config, parts: &Parts) -> Result<Operation, Error> {
-    let q = parse_query(parts.uri.query())?;
+    let q = QueryParams::parse(parts.uri.query(), Plus::Space)?;
     let Address { bucket, key } = address(config, parts)?;
     let m = &parts.method;
     match (bucket, key) {
@@ -170,11 +139,11 @@ pub fn decode(config: &S3Config, parts: &Parts) -> Result<Operation, Error> {
             Method::GET => Err(not_implemented(
                 "This bucket operation (only ?uploads is served)",
             )),
-            Method::PUT if q.0.is_empty() => {
+            Method::PUT if q.is_empty() => {
                 validate_bucket_name(&bucket)?;
                 Ok(Operation::CreateBucket { bucket })
             }
-            Method::DELETE if q.0.is_empty() => Ok(Operation::DeleteBucket { bucket }),
+            Method::DELETE if q.is_empty() => Ok(Operation::DeleteBucket { bucket }),
             Method::HEAD => Ok(Operation::HeadBucket { bucket }),
             Method::PUT | Method::DELETE | Method::POST => {
                 Err(not_implemented("This bucket operation"))

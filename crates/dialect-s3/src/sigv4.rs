@@ -9,13 +9,12 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
 use dragoman_model::{Error, SignatureMismatch, Timestamp};
+use dragoman_wire::{decode_bytes, uri_encode};
 use http::request::Parts;
-use percent_encoding::percent_decode;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::S3Config;
-use crate::encoding::aws_uri_encode_bytes;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const MAX_SKEW_SECS: i64 = 15 * 60;
@@ -111,11 +110,11 @@ fn header_claim<'a>(parts: &'a Parts, auth: &'a str) -> Result<Claim<'a>, Error>
     })
 }
 
-fn query_param<'a>(raw: &'a str, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+fn query_param(raw: &str, name: &str) -> Option<String> {
     raw.split('&')
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| percent_decode(v.as_bytes()).decode_utf8_lossy())
+        .map(|(_, v)| String::from_utf8_lossy(&decode_bytes(v)).into_owned())
 }
 
 /// Checks the scope, the clock and the key, then the signature. Returns the access key.
@@ -259,7 +258,7 @@ fn canonical_request(
 ) -> String {
     let path = parts.uri.path();
     let path = if path.is_empty() { "/" } else { path };
-    let uri = aws_uri_encode_bytes(&percent_decode(path.as_bytes()).collect::<Vec<u8>>(), true);
+    let uri = uri_encode(&decode_bytes(path), true);
 
     let mut pairs: Vec<(String, String)> = parts
         .uri
@@ -310,10 +309,7 @@ fn canonical_request(
 /// Decodes a query component as sent (`+` is a space) and re-encodes it the SigV4 way.
 fn enc_query(raw: &str) -> String {
     let spaced = raw.replace('+', " ");
-    aws_uri_encode_bytes(
-        &percent_decode(spaced.as_bytes()).collect::<Vec<u8>>(),
-        false,
-    )
+    uri_encode(&decode_bytes(&spaced), false)
 }
 
 /// Trims and folds runs of spaces, as SigV4 canonical header values require.

@@ -7,7 +7,7 @@ use dragoman_model::{Error, Operation, Outcome, RequestMeta, Timestamp};
 use http::Response;
 use http::request::Parts;
 
-use crate::Access;
+use crate::{Access, RequestId};
 
 /// The dialects one listener serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +33,13 @@ impl Frontends {
     /// Which dialect a request speaks. Only S3 is served so far; every request is S3.
     pub fn detect(&self, _parts: &Parts) -> Dialect {
         Dialect::S3
+    }
+
+    /// The request's ids, written the dialect's way.
+    pub fn meta(&self, d: Dialect, id: RequestId) -> RequestMeta {
+        match d {
+            Dialect::S3 => s3::request_meta(id.0),
+        }
     }
 
     pub fn decode(&self, d: Dialect, parts: &Parts) -> Result<Operation, Error> {

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use dragoman_backend::Backend;
 use dragoman_dialect_s3::S3Config;
-use dragoman_model::{Error, Operation, Outcome, Principal, RequestMeta, Timestamp};
+use dragoman_model::{Error, Operation, Outcome, Principal, Timestamp};
 use http::request::Parts;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use tower::{BoxError, Service};
 
 use crate::frontend::{Dialect, Frontends};
-use crate::request_id::new_meta;
+use crate::request_id::RequestId;
 use crate::{Access, User};
 
 /// What the gateway needs to answer requests.
@@ -89,14 +89,15 @@ impl Gateway {
         B::Error: Into<BoxError>,
     {
         let started = Instant::now();
-        let meta = req
+        let id = req
             .extensions()
-            .get::<RequestMeta>()
-            .cloned()
-            .unwrap_or_else(new_meta);
+            .get::<RequestId>()
+            .copied()
+            .unwrap_or_else(RequestId::random);
         let (parts, body) = req.into_parts();
         let f = &self.inner.frontends;
         let dialect = f.detect(&parts);
+        let meta = f.meta(dialect, id);
         let result = self.run(dialect, &parts, body).await;
         let (resp, op_name) = match &result {
             Ok((op, outcome)) => (f.encode(dialect, op, outcome, &meta), op.name()),

@@ -22,5 +22,5 @@ mod server;
 pub use access::{Access, User};
 pub use frontend::Dialect;
 pub use gateway::{Gateway, GatewayConfig};
-pub use request_id::{RequestIdLayer, RequestIdService};
+pub use request_id::{RequestId, RequestIdLayer, RequestIdService};
 pub use server::{ServerConfig, serve};

@@ -13,7 +13,9 @@ mod timestamp;
 mod upload;
 
 pub use error::{Error, SignatureMismatch};
-pub use listing::{Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, paginate};
+pub use listing::{
+    Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, end_at_key_boundary, paginate,
+};
 pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
 pub use request::RequestMeta;
 pub use storage_class::StorageClass;

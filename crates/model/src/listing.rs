@@ -22,6 +22,9 @@ pub struct ListUploads {
     pub max: u16,
     /// The caller asked for URL-encoded keys (S3 `encoding-type=url`).
     pub encode_keys: bool,
+    /// End pages at a key boundary (all uploads of a key on one page) unless one key alone
+    /// fills the page: for callers that resume with a key marker alone (the BOS SDKs).
+    pub whole_keys: bool,
 }
 
 impl ListUploads {
@@ -34,6 +37,7 @@ impl ListUploads {
             after: None,
             max: MAX_PAGE,
             encode_keys: false,
+            whole_keys: false,
         }
     }
 
@@ -150,6 +154,33 @@ impl UploadsPage {
             next,
         }
     }
+}
+
+/// Trims a page fetched with one entry of lookahead (`max + 1` asked for) to at most `max`
+/// entries that end at a key boundary: if the entry after the page is another upload of the
+/// page's last key, every upload of that key leaves the page for the next one, unless that
+/// would empty the page (one key alone has more uploads than fit).
+pub fn end_at_key_boundary(fetched: UploadsPage, max: u16) -> UploadsPage {
+    let max = usize::from(max);
+    if fetched.entries.len() <= max {
+        return fetched;
+    }
+    let mut entries = fetched.entries;
+    let lookahead = entries.swap_remove(max);
+    entries.truncate(max);
+    if let (Entry::Upload(next), Some(Entry::Upload(last))) = (&lookahead, entries.last()) {
+        if next.key == last.key {
+            let key = last.key.clone();
+            let keep = entries
+                .iter()
+                .rposition(|e| !matches!(e, Entry::Upload(u) if u.key == key))
+                .map_or(0, |i| i + 1);
+            if keep > 0 {
+                entries.truncate(keep);
+            }
+        }
+    }
+    UploadsPage::from_entries(entries, true)
 }
 
 /// The common prefix a key rolls up into under `prefix` and `delimiter`, if any.
@@ -368,6 +399,52 @@ mod tests {
         assert_eq!(common_prefix("x/b", "a", Some("/")), None);
     }
 
+    #[test]
+    fn key_boundary_moves_a_split_key_to_the_next_page() {
+        let q = ListUploads {
+            max: 3,
+            ..ListUploads::bucket("b")
+        };
+        // a/1 a/2 b b | b ...: the page stops after a/2.
+        let fetched = paginate(
+            &fixture(),
+            &ListUploads {
+                max: 4,
+                ..q.clone()
+            },
+        )
+        .unwrap_or_default();
+        let page = end_at_key_boundary(fetched, 3);
+        assert_eq!(keys(&page), ["a/1#u1", "a/2#u2"]);
+        assert!(page.truncated);
+        assert_eq!(
+            page.next,
+            Some(Cursor::Upload {
+                key: "a/2".into(),
+                upload_id: "u2".into(),
+                initiated: Some(Timestamp::from_nanos(2))
+            })
+        );
+        // One key with more uploads than the page holds stays split.
+        let only_b = sorted(vec![
+            upload("b", 1, "x"),
+            upload("b", 2, "y"),
+            upload("b", 3, "z"),
+        ]);
+        let fetched = paginate(
+            &only_b,
+            &ListUploads {
+                max: 3,
+                ..q.clone()
+            },
+        )
+        .unwrap_or_default();
+        assert_eq!(keys(&end_at_key_boundary(fetched, 2)), ["b#x", "b#y"]);
+        // A short page is left alone.
+        let short = paginate(&only_b, &ListUploads { max: 9, ..q }).unwrap_or_default();
+        assert_eq!(end_at_key_boundary(short.clone(), 8), short);
+    }
+
     fn arb_uploads() -> impl Strategy<Value = Vec<Upload>> {
         let key = prop::collection::vec(prop::sample::select(vec!["a", "b", "/", "é", "-"]), 0..5)
             .prop_map(|parts| parts.concat());
@@ -408,6 +485,31 @@ mod tests {
                 if !page.truncated { break; }
                 prop_assert!(page.next.is_some());
                 after = page.next;
+            }
+                        prop_assert_eq!(got, full.entries);
+        }
+
+        /// The BOS SDKs resume with the last key alone. With pages that end at key
+        /// boundaries, that loses nothing as long as no key has more uploads than a page.
+        #[test]
+        fn key_marker_only_iteration_is_complete_with_whole_keys(
+            uploads in arb_uploads(),
+            max in 4u16..8,
+            delimiter in prop::sample::select(vec![None, Some("/")]),
+        ) {
+            let mut per_key = std::collections::HashMap::new();
+            for u in &uploads { *per_key.entry(u.key.clone()).or_insert(0u16) += 1; }
+            prop_assume!(per_key.values().all(|&n| n <= max));
+            let base = ListUploads { delimiter: delimiter.map(Into::into), ..ListUploads::bucket("b") };
+            let full = paginate(&uploads, &base).unwrap_or_default();
+            let mut got = Vec::new();
+            let mut marker: Option<String> = None;
+            for _ in 0..=uploads.len() + 1 {
+                let q = ListUploads { after: marker.clone().map(Cursor::Key), max: max + 1, ..base.clone() };
+                let page = end_at_key_boundary(paginate(&uploads, &q).unwrap_or_default(), max);
+                got.extend(page.entries.clone());
+                if !page.truncated { break; }
+                marker = page.entries.last().map(|e| e.key().to_owned());
             }
             prop_assert_eq!(got, full.entries);
         }

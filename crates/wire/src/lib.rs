@@ -1,0 +1,176 @@
+//! HTTP wire helpers every dialect shares. Pure functions over strings and `http` types.
+
+use dragoman_model::Error;
+use http::request::Parts;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+
+/// `A-Z a-z 0-9 - _ . ~` stay; every other byte is `%XX`. SigV4's and bce-auth-v1's rule.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+const UNRESERVED_PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+
+/// `UriEncode` of SigV4 and bce-auth-v1: `/` kept in a path, `%2F` elsewhere.
+pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
+    let set = if keep_slash {
+        UNRESERVED_PATH
+    } else {
+        UNRESERVED
+    };
+    percent_encode(s, set).to_string()
+}
+
+/// Percent-decodes to bytes, leaving malformed escapes as they are.
+pub fn decode_bytes(s: &str) -> Vec<u8> {
+    percent_decode(s.as_bytes()).collect()
+}
+
+/// How a dialect reads `+` in a query string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plus {
+    /// Form encoding: `+` is a space (S3).
+    Space,
+    /// Only `%XX` is decoded: `+` is a plus (BOS).
+    Literal,
+}
+
+/// Decoded query parameters in wire order. A flag without `=` has an empty value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryParams(pub Vec<(String, String)>);
+
+impl QueryParams {
+    /// Parses a raw query string (without `?`). Invalid UTF-8 is an `InvalidUri` error.
+    pub fn parse(raw: Option<&str>, plus: Plus) -> Result<Self, Error> {
+        let Some(raw) = raw else {
+            return Ok(Self::default());
+        };
+        let decode = |s: &str| -> Result<String, Error> {
+            let s = if plus == Plus::Space {
+                s.replace('+', " ")
+            } else {
+                s.to_owned()
+            };
+            String::from_utf8(decode_bytes(&s)).map_err(|_| Error::InvalidUri {
+                message: "the query string is not valid UTF-8 once percent-decoded".into(),
+            })
+        };
+        let mut out = Vec::new();
+        for pair in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            out.push((decode(k)?, decode(v)?));
+        }
+        Ok(Self(out))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// A parameter that is present and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The request's host, lower-case, without port or trailing dot. From `Host`, or from an
+/// absolute-form request target.
+pub fn host(parts: &Parts) -> Option<String> {
+    let raw = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.host())?;
+    // An IPv6 literal keeps its brackets; otherwise strip a numeric port.
+    let host = if raw.starts_with('[') {
+        raw.find(']').and_then(|i| raw.get(..=i)).unwrap_or(raw)
+    } else {
+        raw.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(raw, |(h, _)| h)
+    };
+    Some(host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// What is left of `host` in front of `.<domain>` for the first matching domain.
+pub fn strip_domain(host: &str, domains: &[String]) -> Option<String> {
+    domains.iter().find_map(|d| {
+        let d = d.trim_start_matches('.').to_ascii_lowercase();
+        host.strip_suffix(d.as_str())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// The percent-decoded request path without its leading `/`. Invalid UTF-8 is `InvalidUri`.
+pub fn decoded_path(parts: &Parts) -> Result<String, Error> {
+    let path =
+        String::from_utf8(decode_bytes(parts.uri.path())).map_err(|_| Error::InvalidUri {
+            message: "the path is not valid UTF-8 once percent-decoded".into(),
+        })?;
+    Ok(path.strip_prefix('/').unwrap_or(&path).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(uri: &str, host: &str) -> Parts {
+        let (p, ()) = http::Request::builder()
+            .uri(uri)
+            .header("host", host)
+            .body(())
+            .unwrap_or_default()
+            .into_parts();
+        p
+    }
+
+    #[test]
+    fn plus_is_read_per_dialect() {
+        let raw = Some("uploads&prefix=a%20b%2F&keyMarker=x+y&max=");
+        let s3 = QueryParams::parse(raw, Plus::Space).unwrap_or_default();
+        let bos = QueryParams::parse(raw, Plus::Literal).unwrap_or_default();
+        assert!(s3.has("uploads") && bos.has("uploads"));
+        assert_eq!(s3.get("prefix"), Some("a b/"));
+        assert_eq!(s3.get("keyMarker"), Some("x y"));
+        assert_eq!(bos.get("keyMarker"), Some("x+y"));
+        assert_eq!(bos.non_empty("max"), None);
+        assert!(matches!(
+            QueryParams::parse(Some("p=%FF"), Plus::Literal),
+            Err(Error::InvalidUri { .. })
+        ));
+    }
+
+    #[test]
+    fn uri_encoding() {
+        assert_eq!(uri_encode(b"a b/c+d~", true), "a%20b/c%2Bd~");
+        assert_eq!(uri_encode("ü*/".as_bytes(), false), "%C3%BC%2A%2F");
+    }
+
+    #[test]
+    fn hosts_and_domains() {
+        assert_eq!(
+            host(&parts("/", "B.Example.com:9000")).as_deref(),
+            Some("b.example.com")
+        );
+        assert_eq!(host(&parts("/", "[::1]:9000")).as_deref(), Some("[::1]"));
+        assert_eq!(host(&parts("/", "127.0.0.1")).as_deref(), Some("127.0.0.1"));
+        let d = vec!["s3.example.com".to_owned()];
+        assert_eq!(strip_domain("b1.s3.example.com", &d).as_deref(), Some("b1"));
+        assert_eq!(strip_domain("s3.example.com", &d), None);
+        assert_eq!(strip_domain("xs3.example.com", &d), None);
+    }
+}
