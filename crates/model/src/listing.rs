@@ -168,16 +168,16 @@ pub fn end_at_key_boundary(fetched: UploadsPage, max: u16) -> UploadsPage {
     let mut entries = fetched.entries;
     let lookahead = entries.swap_remove(max);
     entries.truncate(max);
-    if let (Entry::Upload(next), Some(Entry::Upload(last))) = (&lookahead, entries.last()) {
-        if next.key == last.key {
-            let key = last.key.clone();
-            let keep = entries
-                .iter()
-                .rposition(|e| !matches!(e, Entry::Upload(u) if u.key == key))
-                .map_or(0, |i| i + 1);
-            if keep > 0 {
-                entries.truncate(keep);
-            }
+    if let (Entry::Upload(next), Some(Entry::Upload(last))) = (&lookahead, entries.last())
+        && next.key == last.key
+    {
+        let key = last.key.clone();
+        let keep = entries
+            .iter()
+            .rposition(|e| !matches!(e, Entry::Upload(u) if u.key == key))
+            .map_or(0, |i| i + 1);
+        if keep > 0 {
+            entries.truncate(keep);
         }
     }
     UploadsPage::from_entries(entries, true)
