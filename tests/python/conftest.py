@@ -104,6 +104,22 @@ class Dragoman:
         assert self.stop() == 0
         return self.start()
 
+    def bos(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, virtual_hosted=False):
+        """The official BOS SDK: path style on 127.0.0.1, or virtual-hosted through the gateway
+        as a proxy (Host: <bucket>.bj.bcebos.com), the recipes of spec/bos.md §6.1."""
+        from baidubce.auth.bce_credentials import BceCredentials
+        from baidubce.bce_client_configuration import BceClientConfiguration
+        from baidubce.retry.retry_policy import NoRetryPolicy
+        from baidubce.services.bos.bos_client import BosClient
+
+        cred = BceCredentials(access_key, secret_key)
+        if virtual_hosted:
+            cfg = BceClientConfiguration(credentials=cred, endpoint="bj.bcebos.com", proxy_host="127.0.0.1",
+                                         proxy_port=self.port, retry_policy=NoRetryPolicy())
+        else:
+            cfg = BceClientConfiguration(credentials=cred, endpoint=self.endpoint, retry_policy=NoRetryPolicy())
+        return BosClient(cfg)
+
     def client(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
         settings = {
             "s3": {"addressing_style": "path"},

@@ -2,11 +2,13 @@
 //! gateway holds them behind `dyn Backend` and never learns which one it talks to.
 
 mod embedded;
+mod planner;
 
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
 
 pub use embedded::EmbeddedBackend;
+pub use planner::Planner;
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub server: ServerSection,
     pub s3: S3Section,
+    pub bos: BosSection,
     pub store: StoreSection,
     pub log: LogSection,
     /// Callers and the buckets each may use. None by default: every request is refused until
@@ -25,6 +26,8 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSection {
     pub listen: String,
+    /// The dialect of requests that carry no dialect's signals: `s3` or `bos`.
+    pub default_dialect: String,
     pub max_concurrency: usize,
     pub max_header_bytes: usize,
     pub max_body_bytes: usize,
@@ -37,6 +40,7 @@ impl Default for ServerSection {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9000".into(),
+            default_dialect: "s3".into(),
             max_concurrency: 1024,
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
@@ -60,6 +64,24 @@ impl Default for S3Section {
         Self {
             region: "us-east-1".into(),
             domains: vec!["s3.localhost".into()],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BosSection {
+    /// Base domains for virtual-hosted addressing: `<bucket>.<region>.<domain>`.
+    pub domains: Vec<String>,
+    /// The region bucket listings name as `location`.
+    pub region: String,
+}
+
+impl Default for BosSection {
+    fn default() -> Self {
+        Self {
+            domains: vec!["bcebos.com".into()],
+            region: "bj".into(),
         }
     }
 }
@@ -156,6 +178,12 @@ impl Config {
                 self.server.listen
             ));
         }
+        if dragoman_gateway::Dialect::from_name(&self.server.default_dialect).is_none() {
+            problems.push(format!(
+                "server.default_dialect: {:?} is not one of \"s3\", \"bos\"",
+                self.server.default_dialect
+            ));
+        }
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
         }
@@ -224,6 +252,12 @@ impl Config {
                 region: self.s3.region.clone(),
                 domains: self.s3.domains.clone(),
             },
+            bos: dragoman_dialect_bos::BosConfig {
+                domains: self.bos.domains.clone(),
+                region: self.bos.region.clone(),
+            },
+            default_dialect: dragoman_gateway::Dialect::from_name(&self.server.default_dialect)
+                .unwrap_or(dragoman_gateway::Dialect::S3),
             users: self
                 .credentials
                 .iter()

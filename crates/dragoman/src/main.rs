@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use dragoman_backend::EmbeddedBackend;
+use dragoman_backend::{EmbeddedBackend, Planner};
 use dragoman_gateway::{Gateway, serve};
 use dragoman_store::Store;
 use tokio::net::TcpListener;
@@ -98,7 +98,9 @@ fn init_tracing(filter: &str) {
 
 async fn run(config: Config) -> Result<(), String> {
     let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
-    let backend = Arc::new(EmbeddedBackend::new(Arc::clone(&store)));
+    let backend = Arc::new(Planner::new(Arc::new(EmbeddedBackend::new(Arc::clone(
+        &store,
+    )))));
     let gateway = Gateway::new(config.gateway(), backend);
     let addr = config.listen()?;
     let listener = TcpListener::bind(addr)

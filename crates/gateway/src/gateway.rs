@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use dragoman_backend::Backend;
+use dragoman_dialect_bos::BosConfig;
 use dragoman_dialect_s3::S3Config;
 use dragoman_model::{Error, Operation, Outcome, Principal, Timestamp};
 use http::request::Parts;
@@ -24,6 +25,9 @@ use crate::{Access, User};
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
     pub s3: S3Config,
+    pub bos: BosConfig,
+    /// The dialect of requests that carry no dialect's signals.
+    pub default_dialect: Dialect,
     pub users: Vec<User>,
     /// The most header bytes (names and values) a request may carry.
     pub max_header_bytes: usize,
@@ -37,6 +41,8 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
             s3: S3Config::default(),
+            bos: BosConfig::default(),
+            default_dialect: Dialect::S3,
             users: Vec::new(),
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
@@ -72,7 +78,11 @@ impl Gateway {
     pub fn new(config: GatewayConfig, backend: Arc<dyn Backend>) -> Self {
         Self {
             inner: Arc::new(Inner {
-                frontends: Frontends { s3: config.s3 },
+                frontends: Frontends {
+                    s3: config.s3,
+                    bos: config.bos,
+                    default: config.default_dialect,
+                },
                 access: Access::new(config.users),
                 backend,
                 max_header_bytes: config.max_header_bytes,

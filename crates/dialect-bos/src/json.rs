@@ -1,0 +1,405 @@
+//! BOS JSON responses and errors (spec/bos.md §2, §3).
+
+use bytes::Bytes;
+use dragoman_model::{
+    Bucket, Cursor, Entry, Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Upload,
+    UploadsPage,
+};
+use http::{Response, StatusCode, header};
+use serde::Serialize;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Owner<'a> {
+    id: &'a str,
+    display_name: &'a str,
+}
+
+impl<'a> Owner<'a> {
+    fn of(who: Option<&'a Identity>) -> Option<Self> {
+        let who = who?;
+        Some(Self {
+            id: who.id.as_deref().unwrap_or_default(),
+            display_name: who.display_name.as_deref().unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadJson<'a> {
+    key: &'a str,
+    upload_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<Owner<'a>>,
+    initiated: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_class: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PrefixJson<'a> {
+    prefix: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListJson<'a> {
+    bucket: &'a str,
+    key_marker: &'a str,
+    upload_id_marker: &'a str,
+    prefix: &'a str,
+    delimiter: &'a str,
+    max_uploads: u16,
+    is_truncated: bool,
+    next_key_marker: &'a str,
+    next_upload_id_marker: &'a str,
+    common_prefixes: Vec<PrefixJson<'a>>,
+    uploads: Vec<UploadJson<'a>>,
+}
+
+fn upload_json(u: &Upload) -> UploadJson<'_> {
+    UploadJson {
+        key: &u.key,
+        upload_id: &u.upload_id,
+        owner: Owner::of(u.owner.as_ref()),
+        initiated: u.initiated.to_secs_z(),
+        storage_class: u.storage_class.as_ref().map(|s| s.to_bos()),
+    }
+}
+
+/// The listing body. `nextKeyMarker` names the last entry, a common prefix included, so that
+/// the SDKs' keyMarker-only iteration always advances.
+pub fn list_uploads_json(q: &ListUploads, page: &UploadsPage) -> Vec<u8> {
+    let (key_marker, upload_id_marker) = match &q.after {
+        None => ("", ""),
+        Some(Cursor::Upload { key, upload_id, .. }) => (key.as_str(), upload_id.as_str()),
+        Some(c) => (c.key(), ""),
+    };
+    let (next_key, next_id) = match page.entries.last() {
+        Some(Entry::Upload(u)) => (u.key.as_str(), u.upload_id.as_str()),
+        Some(Entry::Prefix(p)) => (p.as_str(), ""),
+        None => ("", ""),
+    };
+    let body = ListJson {
+        bucket: &q.bucket,
+        key_marker,
+        upload_id_marker,
+        prefix: &q.prefix,
+        delimiter: q.delimiter().unwrap_or_default(),
+        max_uploads: q.max,
+        is_truncated: page.truncated,
+        next_key_marker: next_key,
+        next_upload_id_marker: next_id,
+        common_prefixes: page
+            .prefixes()
+            .map(|prefix| PrefixJson { prefix })
+            .collect(),
+        uploads: page.uploads().map(upload_json).collect(),
+    };
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InitiateJson<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    upload_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BucketJson<'a> {
+    name: &'a str,
+    location: &'a str,
+    creation_date: String,
+}
+
+#[derive(Serialize)]
+struct BucketsJson<'a> {
+    owner: Owner<'a>,
+    buckets: Vec<BucketJson<'a>>,
+}
+
+fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header("x-bce-request-id", meta.request_id.as_str())
+        .header("x-bce-debug-id", meta.debug_id.as_str())
+        .header(header::SERVER, "BceBos")
+}
+
+fn json_response(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {
+    builder(status, meta)
+        .header(header::CONTENT_TYPE, JSON)
+        .body(Bytes::from(body))
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+fn empty(status: StatusCode, meta: &RequestMeta) -> Response<Bytes> {
+    builder(status, meta)
+        .body(Bytes::new())
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+/// Writes an outcome as the BOS response to `op`. `region` is the `location` of buckets.
+pub fn encode(
+    op: &Operation,
+    outcome: &Outcome,
+    meta: &RequestMeta,
+    region: &str,
+) -> Response<Bytes> {
+    let json = |body: Vec<u8>| json_response(StatusCode::OK, meta, body);
+    match (op, outcome) {
+        (Operation::ListUploads(q), Outcome::Page(page)) => {
+            json_response(StatusCode::OK, meta, list_uploads_json(q, page))
+        }
+        (_, Outcome::Created { bucket, upload }) => json(to_vec(&InitiateJson {
+            bucket,
+            key: &upload.key,
+            upload_id: &upload.upload_id,
+        })),
+        (_, Outcome::Buckets(buckets)) => json(to_vec(&BucketsJson {
+            owner: Owner {
+                id: "",
+                display_name: "",
+            },
+            buckets: buckets
+                .iter()
+                .map(|b: &Bucket| BucketJson {
+                    name: &b.name,
+                    location: region,
+                    creation_date: b.created.to_secs_z(),
+                })
+                .collect(),
+        })),
+        (_, Outcome::BucketCreated { bucket }) => {
+            let mut r = empty(StatusCode::OK, meta);
+            if let Ok(v) = http::HeaderValue::from_str(&format!("/{bucket}")) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        (_, Outcome::BucketExists) => empty(StatusCode::OK, meta),
+        (_, Outcome::Aborted | Outcome::BucketDeleted) => empty(StatusCode::NO_CONTENT, meta),
+        (op, Outcome::Page(_)) => encode_error(
+            &Error::internal(format!("a listing answered {}", op.name())),
+            meta,
+            false,
+        ),
+    }
+}
+
+/// These bodies are plain structs of strings and numbers, which serde_json always serializes.
+fn to_vec<T: Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// The BOS status and code of each canonical error (spec/bos.md §3.3).
+pub(crate) fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match err {
+        Error::NoSuchBucket { .. } => (S::NOT_FOUND, "NoSuchBucket"),
+        Error::NoSuchUpload { .. } => (S::NOT_FOUND, "NoSuchUpload"),
+        Error::BucketAlreadyExists { .. } => (S::CONFLICT, "BucketAlreadyExists"),
+        Error::BucketNotEmpty { .. } => (S::CONFLICT, "BucketNotEmpty"),
+        Error::InvalidBucketName { .. } => (S::BAD_REQUEST, "InvalidBucketName"),
+        Error::InvalidArgument { .. } => (S::BAD_REQUEST, "InvalidArgument"),
+        Error::InvalidRequest { .. } | Error::HeadersTooLarge => {
+            (S::BAD_REQUEST, "InvalidHTTPRequest")
+        }
+        Error::InvalidUri { .. } => (S::BAD_REQUEST, "InvalidURI"),
+        Error::ContentHashMismatch { .. } => (S::BAD_REQUEST, "BadDigest"),
+        Error::BodyTooLarge => (S::BAD_REQUEST, "EntityTooLarge"),
+        Error::AccessDenied { .. } | Error::Unauthenticated { .. } => {
+            (S::FORBIDDEN, "AccessDenied")
+        }
+        Error::SignatureDoesNotMatch(_) => (S::BAD_REQUEST, "SignatureDoesNotMatch"),
+        Error::UnknownAccessKey { .. } => (S::FORBIDDEN, "InvalidAccessKeyId"),
+        Error::RequestTimeTooSkewed { .. } | Error::RequestExpired { .. } => {
+            (S::BAD_REQUEST, "RequestExpired")
+        }
+        Error::MalformedAuthorization { .. } => (S::BAD_REQUEST, "InvalidHTTPAuthHeader"),
+        Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+        Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "NotImplemented"),
+        Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "SlowDown"),
+        Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+        Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "GatewayTimeout"),
+        Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "BadGateway"),
+        Error::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "InternalError"),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorJson<'a> {
+    code: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+}
+
+/// Renders a canonical error: `{"code","message","requestId"}`, all three always (the Python
+/// SDK fails with a bare `KeyError` without any of them). A HEAD answer has no body.
+pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes> {
+    let (status, code) = status_and_code(err);
+    if head {
+        return empty(status, meta);
+    }
+    let message = err.to_string();
+    let body = ErrorJson {
+        code,
+        message: &message,
+        request_id: &meta.request_id,
+    };
+    let mut resp = json_response(status, meta, serde_json::to_vec(&body).unwrap_or_default());
+    if err.is_retryable() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dragoman_model::{StorageClass, Timestamp};
+    use serde_json::{Value, json};
+
+    fn meta() -> RequestMeta {
+        crate::request_meta(0x4db2b34d654d4d8ab49b3049ca786409)
+    }
+
+    fn up(key: &str, id: &str, class: StorageClass) -> Upload {
+        Upload {
+            key: key.into(),
+            upload_id: id.into(),
+            initiated: Timestamp::from_nanos(1_714_979_289_123_000_000),
+            owner: Some(Identity::named("75aa", "alice")),
+            initiator: None,
+            storage_class: Some(class),
+            checksum_algorithm: None,
+            checksum_type: None,
+        }
+    }
+
+    fn parse(bytes: &[u8]) -> Value {
+        serde_json::from_slice(bytes).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn listing_has_the_documented_fields_and_types() {
+        let q = ListUploads {
+            prefix: "photos/".into(),
+            delimiter: Some("/".into()),
+            max: 2,
+            whole_keys: true,
+            ..ListUploads::bucket("mybucket")
+        };
+        let page = UploadsPage::from_entries(
+            vec![
+                Entry::Upload(up("photos/a.bin", "a44c", StorageClass::Standard)),
+                Entry::Prefix("photos/x/".into()),
+            ],
+            true,
+        );
+        let v = parse(&list_uploads_json(&q, &page));
+        assert_eq!(
+            v,
+            json!({
+                "bucket": "mybucket", "keyMarker": "", "uploadIdMarker": "", "prefix": "photos/",
+                "delimiter": "/", "maxUploads": 2, "isTruncated": true,
+                "nextKeyMarker": "photos/x/", "nextUploadIdMarker": "",
+                "commonPrefixes": [{"prefix": "photos/x/"}],
+                "uploads": [{"key": "photos/a.bin", "uploadId": "a44c",
+                    "owner": {"id": "75aa", "displayName": "alice"},
+                    "initiated": "2024-05-06T07:08:09Z", "storageClass": "STANDARD"}]
+            })
+        );
+    }
+
+    #[test]
+    fn markers_echo_and_next_upload_id() {
+        let q = ListUploads {
+            after: Some(Cursor::Upload {
+                key: "k".into(),
+                upload_id: "u0".into(),
+                initiated: None,
+            }),
+            ..ListUploads::bucket("b")
+        };
+        let page = UploadsPage::from_entries(
+            vec![Entry::Upload(up("k", "u1", StorageClass::Cold))],
+            false,
+        );
+        let v = parse(&list_uploads_json(&q, &page));
+        assert_eq!(
+            (v["keyMarker"].as_str(), v["uploadIdMarker"].as_str()),
+            (Some("k"), Some("u0"))
+        );
+        assert_eq!(
+            (
+                v["nextKeyMarker"].as_str(),
+                v["nextUploadIdMarker"].as_str()
+            ),
+            (Some("k"), Some("u1"))
+        );
+        assert_eq!(v["uploads"][0]["storageClass"], "COLD");
+        assert_eq!(v["isTruncated"], false);
+    }
+
+    #[test]
+    fn errors_carry_code_message_and_request_id() {
+        let r = encode_error(
+            &Error::NoSuchBucket {
+                bucket: "nb".into(),
+            },
+            &meta(),
+            false,
+        );
+        assert_eq!(r.status(), 404);
+        assert_eq!(
+            r.headers()["x-bce-request-id"],
+            "4db2b34d-654d-4d8a-b49b-3049ca786409"
+        );
+        assert_eq!(r.headers()["server"], "BceBos");
+        assert!(r.headers().contains_key("x-bce-debug-id"));
+        assert_eq!(r.headers()["content-type"], JSON);
+        let v = parse(r.body());
+        assert_eq!(v["code"], "NoSuchBucket");
+        assert_eq!(v["requestId"], "4db2b34d-654d-4d8a-b49b-3049ca786409");
+        assert!(v["message"].is_string());
+        let statuses: Vec<u16> = [
+            Error::RequestExpired {
+                message: "x".into(),
+            },
+            Error::SignatureDoesNotMatch(Box::new(dragoman_model::SignatureMismatch {
+                access_key: "a".into(),
+                string_to_sign: "s".into(),
+                signature_provided: "p".into(),
+                canonical_request: "c".into(),
+            })),
+            Error::UnknownAccessKey {
+                access_key: "a".into(),
+            },
+            Error::BackendTimeout,
+        ]
+        .iter()
+        .map(|e| encode_error(e, &meta(), false).status().as_u16())
+        .collect();
+        assert_eq!(statuses, [400, 400, 403, 504]);
+        assert!(
+            encode_error(
+                &Error::NoSuchBucket {
+                    bucket: "nb".into()
+                },
+                &meta(),
+                true
+            )
+            .body()
+            .is_empty()
+        );
+    }
+}

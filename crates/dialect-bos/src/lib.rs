@@ -1,0 +1,120 @@
+//! The Baidu BOS dialect of dragoman, both directions, bytes in and values out.
+//!
+//! Server side: [`decode`] a BOS request into a canonical operation, [`verify`] its
+//! bce-auth-v1 signature, [`encode`] the outcome as BOS JSON, [`encode_error`] any error as
+//! `{"code","message","requestId"}`. Client side ([`client`]): build and sign the listing
+//! request a BOS service expects, and read its page and errors back into canonical values.
+
+mod auth;
+pub mod client;
+mod json;
+mod route;
+
+pub use auth::{AuthString, canonical_request, sign, verify};
+pub use json::{encode, encode_error, list_uploads_json};
+pub use route::decode;
+
+/// What the BOS dialect needs to know about the deployment.
+#[derive(Clone, Debug)]
+pub struct BosConfig {
+    /// Base domains for virtual-hosted addressing: `<bucket>.<region>.<domain>`.
+    pub domains: Vec<String>,
+    /// The region named in bucket listings (`location`).
+    pub region: String,
+}
+
+impl Default for BosConfig {
+    fn default() -> Self {
+        Self {
+            domains: vec!["bcebos.com".into()],
+            region: "bj".into(),
+        }
+    }
+}
+
+/// A request's ids as BOS writes them: `x-bce-request-id` is a UUID, `x-bce-debug-id` opaque.
+pub fn request_meta(id: u128) -> dragoman_model::RequestMeta {
+    let h = format!("{id:032x}");
+    dragoman_model::RequestMeta {
+        request_id: format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        ),
+        debug_id: h,
+    }
+}
+
+/// Whether a request carries BOS signals: a bce-auth-v1 authorization (header or query), an
+/// `x-bce-*` header, or a Host under a configured BOS domain.
+pub fn looks_like_bos(config: &BosConfig, parts: &http::request::Parts) -> bool {
+    let auth = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    auth.is_some_and(|a| a.starts_with(b"bce-auth-v1/"))
+        || parts.uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p.starts_with("authorization=bce-auth-v1"))
+        })
+        || parts
+            .headers
+            .keys()
+            .any(|k| k.as_str().starts_with("x-bce-"))
+        || dragoman_wire::host(parts).is_some_and(|h| {
+            config
+                .domains
+                .iter()
+                .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuids() {
+        let m = request_meta(0x4db2b34d654d4d8ab49b3049ca786409);
+        assert_eq!(m.request_id, "4db2b34d-654d-4d8a-b49b-3049ca786409");
+    }
+
+    #[test]
+    fn detection() {
+        let parts = |auth: &str, host: &str, uri: &str| {
+            let mut b = http::Request::builder().uri(uri).header("host", host);
+            if !auth.is_empty() {
+                b = b.header("authorization", auth);
+            }
+            b.body(()).unwrap_or_default().into_parts().0
+        };
+        let c = BosConfig::default();
+        assert!(looks_like_bos(
+            &c,
+            &parts(
+                "bce-auth-v1/ak/2015-04-27T08:23:49Z/1800//sig",
+                "127.0.0.1",
+                "/b?uploads="
+            )
+        ));
+        assert!(looks_like_bos(
+            &c,
+            &parts("", "b.bj.bcebos.com", "/?uploads=")
+        ));
+        assert!(looks_like_bos(
+            &c,
+            &parts("", "127.0.0.1", "/b/k?authorization=bce-auth-v1%2Fak")
+        ));
+        assert!(!looks_like_bos(
+            &c,
+            &parts("AWS4-HMAC-SHA256 Credential=x", "127.0.0.1", "/b?uploads")
+        ));
+        assert!(!looks_like_bos(
+            &c,
+            &parts("", "notbcebos.com", "/b?uploads")
+        ));
+    }
+}
