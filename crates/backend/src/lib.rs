@@ -1,12 +1,15 @@
 //! Backends answer canonical operations. Each backend is one way of reaching storage; the
 //! gateway holds them behind `dyn Backend` and never learns which one it talks to.
 
+mod bos;
 mod embedded;
+pub mod http;
 mod planner;
 
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
 
+pub use bos::{BosBackend, BosBackendConfig};
 pub use embedded::EmbeddedBackend;
 pub use planner::Planner;
 

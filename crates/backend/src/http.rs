@@ -1,0 +1,69 @@
+//! The one HTTP client stack every remote backend uses: reqwest on rustls with ring, so the
+//! gateway carries a single TLS implementation.
+
+use std::time::Duration;
+
+use dragoman_model::Error;
+
+/// Connection settings of one remote backend.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// How long one backend request may take, connection included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Idle connections kept per host.
+    pub pool_idle_per_host: usize,
+    /// A PEM file of CA certificates to trust (in addition to the system's).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any certificate: only for self-signed test clusters, and said so in the logs.
+    pub insecure_skip_verify: bool,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            pool_idle_per_host: 32,
+            ca_file: None,
+            insecure_skip_verify: false,
+        }
+    }
+}
+
+/// Builds the client. Installs ring as the process's rustls provider if none is yet.
+pub fn client(opts: &HttpOptions) -> Result<reqwest::Client, Error> {
+    // Err means a provider is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut b = reqwest::Client::builder()
+        .timeout(opts.timeout)
+        .connect_timeout(opts.connect_timeout)
+        .pool_max_idle_per_host(opts.pool_idle_per_host)
+        .no_proxy();
+    if let Some(path) = &opts.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::internal(format!("cannot read CA file {}: {e}", path.display())))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::internal(format!("CA file {} is not PEM: {e}", path.display())))?
+        {
+            b = b.tls_certs_merge([cert]);
+        }
+    }
+    if opts.insecure_skip_verify {
+        tracing::warn!("TLS certificate verification is OFF for a backend (insecure_skip_verify)");
+        b = b.tls_danger_accept_invalid_certs(true);
+    }
+    b.build()
+        .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))
+}
+
+/// A transport failure as the caller should see it.
+pub fn transport_error(backend: &str, e: &reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::BackendTimeout
+    } else {
+        Error::BackendUnavailable {
+            message: format!("{backend}: {e}"),
+        }
+    }
+}
