@@ -153,6 +153,13 @@ pub fn encode(
     region: &str,
 ) -> Response<Bytes> {
     let json = |body: Vec<u8>| json_response(StatusCode::OK, meta, body);
+    if let Some((status, location)) = dragoman_wire::bodiless(outcome) {
+        let mut r = empty(status, meta);
+        if let Some(v) = location.and_then(|l| http::HeaderValue::from_str(&l).ok()) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
+    }
     match (op, outcome) {
         (Operation::ListUploads(q), Outcome::Page(page)) => {
             json_response(StatusCode::OK, meta, list_uploads_json(q, page))
@@ -176,17 +183,8 @@ pub fn encode(
                 })
                 .collect(),
         })),
-        (_, Outcome::BucketCreated { bucket }) => {
-            let mut r = empty(StatusCode::OK, meta);
-            if let Ok(v) = http::HeaderValue::from_str(&format!("/{bucket}")) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
-        }
-        (_, Outcome::BucketExists) => empty(StatusCode::OK, meta),
-        (_, Outcome::Aborted | Outcome::BucketDeleted) => empty(StatusCode::NO_CONTENT, meta),
-        (op, Outcome::Page(_)) => encode_error(
-            &Error::internal(format!("a listing answered {}", op.name())),
+        (op, _) => encode_error(
+            &Error::internal(format!("{} got an outcome of another operation", op.name())),
             meta,
             false,
         ),

@@ -2,8 +2,8 @@
 //! virtual-hosted (`Host: <bucket>.<region>.<domain>`), camelCase parameters.
 
 use dragoman_model::{Cursor, Error, ListUploads, MAX_PAGE, NewUpload, Operation, StorageClass};
-use dragoman_wire::{self as wire, Plus, QueryParams};
-use http::{Method, request::Parts};
+use dragoman_wire::{self as wire, BucketDialect, Plus, QueryParams};
+use http::request::Parts;
 
 use crate::BosConfig;
 
@@ -88,9 +88,37 @@ fn validate_bucket_name(name: &str) -> Result<(), Error> {
     }
 }
 
-fn not_implemented(what: &str) -> Error {
-    Error::NotImplemented {
-        what: what.to_owned(),
+/// What BOS decides for itself in the dispatch it shares with S3.
+struct BosRoutes;
+
+impl BucketDialect for BosRoutes {
+    fn list(&self, bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+        list_uploads(bucket, q)
+    }
+
+    fn new_upload(&self, bucket: String, key: String, parts: &Parts) -> NewUpload {
+        let class = parts
+            .headers
+            .get("x-bce-storage-class")
+            .and_then(|v| v.to_str().ok());
+        NewUpload {
+            bucket,
+            key,
+            storage_class: class.map(StorageClass::from_bos),
+            checksum_algorithm: None,
+            checksum_type: None,
+            initiator: None,
+        }
+    }
+
+    fn validate_bucket_name(&self, bucket: &str) -> Result<(), Error> {
+        validate_bucket_name(bucket)
+    }
+
+    /// A presigned request carries its signature as `authorization=`; that is no sub-resource.
+    fn has_subresource(&self, q: &QueryParams) -> bool {
+        q.0.iter()
+            .any(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
     }
 }
 
@@ -98,55 +126,7 @@ fn not_implemented(what: &str) -> Error {
 pub fn decode(config: &BosConfig, parts: &Parts) -> Result<Operation, Error> {
     let q = QueryParams::parse(parts.uri.query(), Plus::Literal)?;
     let (bucket, key) = address(config, parts)?;
-    let m = &parts.method;
-    let has_query =
-        q.0.iter()
-            .any(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-    match (bucket, key) {
-        (None, _) if *m == Method::GET => Ok(Operation::ListBuckets),
-        (None, _) => Err(Error::MethodNotAllowed),
-        (Some(bucket), None) => match *m {
-            Method::GET if q.has("uploads") => {
-                Ok(Operation::ListUploads(list_uploads(bucket, &q)?))
-            }
-            Method::GET => Err(not_implemented(
-                "This bucket operation (only ?uploads is served)",
-            )),
-            Method::PUT if !has_query => {
-                validate_bucket_name(&bucket)?;
-                Ok(Operation::CreateBucket { bucket })
-            }
-            Method::DELETE if !has_query => Ok(Operation::DeleteBucket { bucket }),
-            Method::HEAD => Ok(Operation::HeadBucket { bucket }),
-            Method::PUT | Method::DELETE | Method::POST => {
-                Err(not_implemented("This bucket operation"))
-            }
-            _ => Err(Error::MethodNotAllowed),
-        },
-        (Some(bucket), Some(key)) => match *m {
-            Method::POST if q.has("uploads") => Ok(Operation::CreateUpload(NewUpload {
-                bucket,
-                key,
-                storage_class: parts
-                    .headers
-                    .get("x-bce-storage-class")
-                    .and_then(|v| v.to_str().ok())
-                    .map(StorageClass::from_bos),
-                checksum_algorithm: None,
-                checksum_type: None,
-                initiator: None,
-            })),
-            Method::DELETE if q.has("uploadId") => Ok(Operation::AbortUpload {
-                bucket,
-                key: Some(key),
-                upload_id: q.get("uploadId").unwrap_or_default().to_owned(),
-            }),
-            Method::GET | Method::PUT | Method::POST | Method::DELETE | Method::HEAD => {
-                Err(not_implemented("This object operation"))
-            }
-            _ => Err(Error::MethodNotAllowed),
-        },
-    }
+    wire::operation(&BosRoutes, parts, bucket, key, &q)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Decoding: which bucket, which key, which operation, which parameters.
 
 use dragoman_model::{Cursor, Error, ListUploads, MAX_PAGE, NewUpload, Operation, StorageClass};
-use dragoman_wire::{self as wire, Plus, QueryParams};
-use http::{Method, request::Parts};
+use dragoman_wire::{self as wire, BucketDialect, Plus, QueryParams};
+use http::request::Parts;
 
 use crate::S3Config;
 
@@ -118,9 +118,27 @@ fn header(parts: &Parts, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn not_implemented(what: &str) -> Error {
-    Error::NotImplemented {
-        what: what.to_owned(),
+/// What S3 decides for itself in the dispatch it shares with BOS.
+struct S3Routes;
+
+impl BucketDialect for S3Routes {
+    fn list(&self, bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+        list_uploads(bucket, q)
+    }
+
+    fn new_upload(&self, bucket: String, key: String, parts: &Parts) -> NewUpload {
+        NewUpload {
+            bucket,
+            key,
+            storage_class: header(parts, "x-amz-storage-class").map(|s| StorageClass::from_s3(&s)),
+            checksum_algorithm: header(parts, "x-amz-checksum-algorithm"),
+            checksum_type: header(parts, "x-amz-checksum-type"),
+            initiator: None,
+        }
+    }
+
+    fn validate_bucket_name(&self, bucket: &str) -> Result<(), Error> {
+        validate_bucket_name(bucket)
     }
 }
 
@@ -128,49 +146,7 @@ fn not_implemented(what: &str) -> Error {
 pub fn decode(config: &S3Config, parts: &Parts) -> Result<Operation, Error> {
     let q = QueryParams::parse(parts.uri.query(), Plus::Space)?;
     let Address { bucket, key } = address(config, parts)?;
-    let m = &parts.method;
-    match (bucket, key) {
-        (None, _) if *m == Method::GET => Ok(Operation::ListBuckets),
-        (None, _) => Err(Error::MethodNotAllowed),
-        (Some(bucket), None) => match *m {
-            Method::GET if q.has("uploads") => {
-                Ok(Operation::ListUploads(list_uploads(bucket, &q)?))
-            }
-            Method::GET => Err(not_implemented(
-                "This bucket operation (only ?uploads is served)",
-            )),
-            Method::PUT if q.is_empty() => {
-                validate_bucket_name(&bucket)?;
-                Ok(Operation::CreateBucket { bucket })
-            }
-            Method::DELETE if q.is_empty() => Ok(Operation::DeleteBucket { bucket }),
-            Method::HEAD => Ok(Operation::HeadBucket { bucket }),
-            Method::PUT | Method::DELETE | Method::POST => {
-                Err(not_implemented("This bucket operation"))
-            }
-            _ => Err(Error::MethodNotAllowed),
-        },
-        (Some(bucket), Some(key)) => match *m {
-            Method::POST if q.has("uploads") => Ok(Operation::CreateUpload(NewUpload {
-                bucket,
-                key,
-                storage_class: header(parts, "x-amz-storage-class")
-                    .map(|s| StorageClass::from_s3(&s)),
-                checksum_algorithm: header(parts, "x-amz-checksum-algorithm"),
-                checksum_type: header(parts, "x-amz-checksum-type"),
-                initiator: None,
-            })),
-            Method::DELETE if q.has("uploadId") => Ok(Operation::AbortUpload {
-                bucket,
-                key: Some(key),
-                upload_id: q.get("uploadId").unwrap_or_default().to_owned(),
-            }),
-            Method::GET | Method::PUT | Method::POST | Method::DELETE | Method::HEAD => {
-                Err(not_implemented("This object operation"))
-            }
-            _ => Err(Error::MethodNotAllowed),
-        },
-    }
+    wire::operation(&S3Routes, parts, bucket, key, &q)
 }
 
 #[cfg(test)]

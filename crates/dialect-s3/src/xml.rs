@@ -215,6 +215,13 @@ fn initiate_xml(bucket: &str, u: &Upload) -> String {
 
 /// Writes an outcome as the S3 response to `op`.
 pub fn encode(op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes> {
+    if let Some((status, location)) = dragoman_wire::bodiless(outcome) {
+        let mut r = empty(status, meta);
+        if let Some(v) = location.and_then(|l| http::HeaderValue::from_str(&l).ok()) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
+    }
     match (op, outcome) {
         (Operation::ListUploads(q), Outcome::Page(page)) => {
             xml_response(StatusCode::OK, meta, list_uploads_xml(q, page))
@@ -223,17 +230,8 @@ pub fn encode(op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response
             xml_response(StatusCode::OK, meta, initiate_xml(bucket, upload))
         }
         (_, Outcome::Buckets(b)) => xml_response(StatusCode::OK, meta, buckets_xml(b)),
-        (_, Outcome::BucketCreated { bucket }) => {
-            let mut r = empty(StatusCode::OK, meta);
-            if let Ok(v) = http::HeaderValue::from_str(&format!("/{bucket}")) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
-        }
-        (_, Outcome::BucketExists) => empty(StatusCode::OK, meta),
-        (_, Outcome::Aborted | Outcome::BucketDeleted) => empty(StatusCode::NO_CONTENT, meta),
-        (op, Outcome::Page(_)) => encode_error(
-            &Error::internal(format!("a listing answered {}", op.name())),
+        (op, _) => encode_error(
+            &Error::internal(format!("{} got an outcome of another operation", op.name())),
             meta,
             false,
         ),

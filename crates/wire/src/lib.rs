@@ -1,5 +1,9 @@
 //! HTTP wire helpers every dialect shares. Pure functions over strings and `http` types.
 
+mod route;
+
+pub use route::{BucketDialect, bodiless, operation};
+
 use dragoman_model::Error;
 use http::request::Parts;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
