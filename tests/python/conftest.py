@@ -4,6 +4,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,10 @@ ACCESS_KEY = "DRAGOMANTESTKEY00001"
 SECRET_KEY = "dragoman-test-secret-0001"
 LIMITED_KEY = "DRAGOMANTESTKEY00002"
 LIMITED_SECRET = "dragoman-test-secret-0002"
+PASSWORD = "tester-password-0001"
+LIMITED_PASSWORD = "limited-password-0002"
+ACCESS_TOKEN = "access-v1:tester-static-token-0001"
+QUMULO_PAGE = 7
 REGION = "us-east-1"
 
 
@@ -31,6 +36,10 @@ CONFIG = f"""
 listen = "127.0.0.1:0"
 shutdown_grace_secs = 5
 
+[qumulo]
+page_size = {QUMULO_PAGE}
+token_key = "a test key that is at least thirty-two characters long"
+
 [s3]
 region = "{REGION}"
 domains = ["s3.localhost"]
@@ -40,12 +49,15 @@ name = "tester"
 access_key = "{ACCESS_KEY}"
 secret_key = "{SECRET_KEY}"
 buckets = ["*"]
+password = "{PASSWORD}"
+access_tokens = ["{ACCESS_TOKEN}"]
 
 [[credentials]]
 name = "limited"
 access_key = "{LIMITED_KEY}"
 secret_key = "{LIMITED_SECRET}"
 buckets = ["team-a-*"]
+password = "{LIMITED_PASSWORD}"
 """
 
 
@@ -103,6 +115,26 @@ class Dragoman:
     def restart(self):
         assert self.stop() == 0
         return self.start()
+
+    def qumulo(self, username="tester", password=PASSWORD, token=None):
+        """The official Qumulo SDK over TLS (the gateway's self-signed certificate: the SDK does
+        not verify certificates, as against a real cluster)."""
+        from qumulo.lib.auth import Credentials
+        from qumulo.rest_client import RestClient
+
+        if token is not None:
+            return RestClient("127.0.0.1", self.port, credentials=Credentials(token))
+        rc = RestClient("127.0.0.1", self.port)
+        if username is not None:
+            rc.login(username, password)
+        return rc
+
+    def qq(self, *args, xdg=None):
+        """Runs the `qq` CLI against the gateway, its credentials kept under `xdg`."""
+        qq = Path(sys.executable).parent / "qq"
+        env = dict(os.environ, XDG_CONFIG_HOME=str(xdg or self.workdir / "xdg"), HOME=str(self.workdir))
+        return subprocess.run([str(qq), "--host", "127.0.0.1", "--port", str(self.port), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
 
     def bos(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, virtual_hosted=False):
         """The official BOS SDK: path style on 127.0.0.1, or virtual-hosted through the gateway

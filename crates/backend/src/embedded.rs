@@ -43,6 +43,7 @@ impl EmbeddedBackend {
                 store.head_bucket(&bucket).map(|()| Outcome::BucketExists)
             }
             Operation::ListBuckets => store.list_buckets().map(Outcome::Buckets),
+            Operation::Login { .. } => Err(Error::internal("a login reached a backend")),
         }
     }
 }

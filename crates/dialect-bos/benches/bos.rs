@@ -23,6 +23,7 @@ fn page(n: usize) -> UploadsPage {
                 storage_class: Some(StorageClass::StandardIa),
                 checksum_algorithm: None,
                 checksum_type: None,
+                state: Default::default(),
             })
         })
         .collect();

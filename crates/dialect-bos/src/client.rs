@@ -184,6 +184,7 @@ impl TryFrom<UploadBody<'_>> for UploadEntry {
             storage_class: u.storage_class.as_deref().map(StorageClass::from_bos),
             checksum_algorithm: None,
             checksum_type: None,
+            state: Default::default(),
         })))
     }
 }

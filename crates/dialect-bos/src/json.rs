@@ -280,6 +280,7 @@ mod tests {
             storage_class: Some(class),
             checksum_algorithm: None,
             checksum_type: None,
+            state: Default::default(),
         }
     }
 

@@ -25,6 +25,7 @@ fn page(n: usize) -> UploadsPage {
                 storage_class: Some(StorageClass::Standard),
                 checksum_algorithm: None,
                 checksum_type: None,
+                state: Default::default(),
             })
         })
         .collect();

@@ -253,6 +253,7 @@ mod tests {
             storage_class: Some(StorageClass::Standard),
             checksum_algorithm: None,
             checksum_type: None,
+            state: Default::default(),
         }
     }
 

@@ -15,6 +15,8 @@ pub struct Config {
     pub server: ServerSection,
     pub s3: S3Section,
     pub bos: BosSection,
+    pub qumulo: QumuloSection,
+    pub tls: TlsSection,
     pub store: StoreSection,
     pub log: LogSection,
     /// Callers and the buckets each may use. None by default: every request is refused until
@@ -26,7 +28,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSection {
     pub listen: String,
-    /// The dialect of requests that carry no dialect's signals: `s3` or `bos`.
+    /// The dialect of requests that carry no dialect's signals: `s3`, `bos` or `qumulo`.
     pub default_dialect: String,
     pub max_concurrency: usize,
     pub max_header_bytes: usize,
@@ -86,6 +88,68 @@ impl Default for BosSection {
     }
 }
 
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QumuloSection {
+    /// Signs session and `after` tokens; replicas that share it accept each other's tokens.
+    /// Empty: a random key per start (tokens die with the process; a warning says so).
+    pub token_key: String,
+    /// How long a `POST /v1/session/login` session lasts.
+    pub session_ttl_secs: u64,
+    /// The page size when a caller sends no `limit` (`qq` never sends one).
+    pub page_size: u16,
+}
+
+impl Default for QumuloSection {
+    fn default() -> Self {
+        Self {
+            token_key: String::new(),
+            session_ttl_secs: 10 * 3600,
+            page_size: 1000,
+        }
+    }
+}
+
+impl std::fmt::Debug for QumuloSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QumuloSection")
+            .field(
+                "token_key",
+                &if self.token_key.is_empty() {
+                    ""
+                } else {
+                    "****"
+                },
+            )
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// Serve TLS on the listener (sniffed per connection; plain HTTP stays available).
+    pub enabled: bool,
+    /// PEM certificate chain and private key. Both empty: a self-signed certificate is made at
+    /// start for `self_signed_names`, logged, and written to `<data_dir>/tls/self-signed.pem`.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub self_signed_names: Vec<String>,
+}
+
+impl Default for TlsSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cert_file: None,
+            key_file: None,
+            self_signed_names: vec!["localhost".into(), "127.0.0.1".into()],
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
@@ -124,6 +188,12 @@ pub struct Credential {
     /// Glob patterns of the buckets this caller may use.
     #[serde(default = "all_buckets")]
     pub buckets: Vec<String>,
+    /// Qumulo login (`name` is the user name); absent: this caller cannot log in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Qumulo access tokens (`access-v1:…`) that stand for this caller.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_tokens: Vec<String>,
 }
 
 fn all_buckets() -> Vec<String> {
@@ -137,6 +207,8 @@ impl std::fmt::Debug for Credential {
             .field("access_key", &self.access_key)
             .field("secret_key", &"****")
             .field("buckets", &self.buckets)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .field("access_tokens", &self.access_tokens.len())
             .finish()
     }
 }
@@ -180,9 +252,21 @@ impl Config {
         }
         if dragoman_gateway::Dialect::from_name(&self.server.default_dialect).is_none() {
             problems.push(format!(
-                "server.default_dialect: {:?} is not one of \"s3\", \"bos\"",
+                "server.default_dialect: {:?} is not one of \"s3\", \"bos\", \"qumulo\"",
                 self.server.default_dialect
             ));
+        }
+        if self.qumulo.page_size == 0 || self.qumulo.page_size > 1000 {
+            problems.push("qumulo.page_size must be between 1 and 1000".into());
+        }
+        if !self.qumulo.token_key.is_empty() && self.qumulo.token_key.len() < 32 {
+            problems.push(
+                "qumulo.token_key must be at least 32 characters (or empty for a random one)"
+                    .into(),
+            );
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            problems.push("tls.cert_file and tls.key_file go together".into());
         }
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
@@ -215,6 +299,17 @@ impl Config {
                     "{at}: buckets must list at least one pattern (\"*\" for all)"
                 ));
             }
+            if c.password.as_ref().is_some_and(|p| p.len() < 8) {
+                problems.push(format!("{at}: password must be at least 8 characters"));
+            }
+            if c.access_tokens
+                .iter()
+                .any(|t| !t.starts_with("access-v1:") || t.len() < 20)
+            {
+                problems.push(format!(
+                    "{at}: access_tokens must look like access-v1:<at least 10 characters>"
+                ));
+            }
             if !seen.insert(c.access_key.as_str()) {
                 problems.push(format!(
                     "{at}: access_key {} is configured twice",
@@ -241,6 +336,15 @@ impl Config {
         let mut masked = self.clone();
         for c in &mut masked.credentials {
             c.secret_key = "****".into();
+            if c.password.is_some() {
+                c.password = Some("****".into());
+            }
+            for t in &mut c.access_tokens {
+                *t = "access-v1:****".into();
+            }
+        }
+        if !masked.qumulo.token_key.is_empty() {
+            masked.qumulo.token_key = "****".into();
         }
         toml::to_string_pretty(&masked)
             .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
@@ -256,6 +360,11 @@ impl Config {
                 domains: self.bos.domains.clone(),
                 region: self.bos.region.clone(),
             },
+            qumulo: dragoman_dialect_qumulo::QumuloConfig {
+                token_key: self.qumulo.token_key.as_bytes().to_vec(),
+                session_ttl: Duration::from_secs(self.qumulo.session_ttl_secs),
+                page_size: self.qumulo.page_size,
+            },
             default_dialect: dragoman_gateway::Dialect::from_name(&self.server.default_dialect)
                 .unwrap_or(dragoman_gateway::Dialect::S3),
             users: self
@@ -266,6 +375,8 @@ impl Config {
                     access_key: c.access_key.clone(),
                     secret_key: c.secret_key.clone(),
                     buckets: c.buckets.clone(),
+                    password: c.password.clone(),
+                    access_tokens: c.access_tokens.clone(),
                 })
                 .collect(),
             max_header_bytes: self.server.max_header_bytes,
@@ -274,12 +385,40 @@ impl Config {
         }
     }
 
-    pub fn server(&self) -> dragoman_gateway::ServerConfig {
+    pub fn server(
+        &self,
+        tls: Option<dragoman_gateway::tls::Tls>,
+    ) -> dragoman_gateway::ServerConfig {
         dragoman_gateway::ServerConfig {
             max_concurrency: self.server.max_concurrency,
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
+            tls: tls.map(|t| t.config),
         }
+    }
+
+    /// The listener's TLS: the configured pair, or a self-signed certificate written to
+    /// `<data_dir>/tls/self-signed.pem` so clients can choose to trust it.
+    pub fn tls(&self) -> Result<Option<dragoman_gateway::tls::Tls>, String> {
+        if !self.tls.enabled {
+            return Ok(None);
+        }
+        if let (Some(cert), Some(key)) = (&self.tls.cert_file, &self.tls.key_file) {
+            return dragoman_gateway::tls::from_files(cert, key).map(Some);
+        }
+        let tls = dragoman_gateway::tls::self_signed(&self.tls.self_signed_names)?;
+        let dir = self.store.data_dir.join("tls");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join("self-signed.pem");
+        std::fs::write(&path, &tls.cert_pem)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        tracing::warn!(
+            cert = %path.display(),
+            names = ?self.tls.self_signed_names,
+            "TLS uses a SELF-SIGNED certificate generated at start; configure tls.cert_file and tls.key_file for a real one"
+        );
+        Ok(Some(tls))
     }
 }
 
@@ -304,9 +443,22 @@ mod tests {
             access_key: "a b".into(),
             secret_key: "short".into(),
             buckets: vec![],
+            password: Some("short".into()),
+            access_tokens: vec!["not-a-token".into()],
         });
+        c.qumulo.token_key = "too short".into();
+        c.tls.cert_file = Some("cert.pem".into());
         let err = c.validate().err().unwrap_or_default();
-        for needle in ["server.listen", "access_key", "secret_key", "buckets"] {
+        for needle in [
+            "server.listen",
+            "access_key",
+            "secret_key",
+            "buckets",
+            "password",
+            "access_tokens",
+            "token_key",
+            "tls.cert_file",
+        ] {
             assert!(err.contains(needle), "{needle} in {err}");
         }
     }

@@ -101,7 +101,16 @@ async fn run(config: Config) -> Result<(), String> {
     let backend = Arc::new(Planner::new(Arc::new(EmbeddedBackend::new(Arc::clone(
         &store,
     )))));
-    let gateway = Gateway::new(config.gateway(), backend);
+    let mut gateway_config = config.gateway();
+    if gateway_config.qumulo.token_key.is_empty() {
+        use rand::Rng;
+        gateway_config.qumulo.token_key = rand::rng().random::<[u8; 32]>().to_vec();
+        tracing::warn!(
+            "qumulo.token_key is not set: a random key signs sessions and paging tokens, so they end with this process and other replicas refuse them"
+        );
+    }
+    let gateway = Gateway::new(gateway_config, backend);
+    let tls = config.tls()?;
     let addr = config.listen()?;
     let listener = TcpListener::bind(addr)
         .await
@@ -115,7 +124,7 @@ async fn run(config: Config) -> Result<(), String> {
     println!("dragoman listening on http://{local}");
     let _ = std::io::stdout().flush();
 
-    serve(listener, gateway, config.server(), shutdown_signal())
+    serve(listener, gateway, config.server(tls), shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
 

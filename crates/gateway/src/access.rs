@@ -12,6 +12,10 @@ pub struct User {
     pub secret_key: String,
     /// Glob patterns (`*`, `?`, `[a-z]`, `{a,b}`) of the buckets this user may use.
     pub buckets: Vec<String>,
+    /// For Qumulo's `POST /v1/session/login` (with `name` as the user name); `None`: no login.
+    pub password: Option<String>,
+    /// Long-lived Qumulo access tokens (`access-v1:…`) that stand for this user.
+    pub access_tokens: Vec<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -21,6 +25,8 @@ impl std::fmt::Debug for User {
             .field("access_key", &self.access_key)
             .field("secret_key", &"****")
             .field("buckets", &self.buckets)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .field("access_tokens", &self.access_tokens.len())
             .finish()
     }
 }
@@ -38,6 +44,28 @@ impl Access {
                 .into_iter()
                 .map(|u| (u.access_key.clone(), u))
                 .collect(),
+        }
+    }
+
+    /// The access key of the user a static access token stands for.
+    pub fn token_owner(&self, token: &str) -> Option<String> {
+        self.by_key
+            .values()
+            .find(|u| u.access_tokens.iter().any(|t| ct_eq(t, token)))
+            .map(|u| u.access_key.clone())
+    }
+
+    /// Checks a user name and password; every failure looks the same to the caller.
+    pub fn login(&self, username: &str, password: &str) -> Result<Principal, Error> {
+        let found = self.by_key.values().find(|u| u.name == username);
+        match found.and_then(|u| u.password.as_deref().map(|p| (u, p))) {
+            Some((u, p)) if ct_eq(p, password) => Ok(Principal {
+                name: u.name.clone(),
+                access_key: u.access_key.clone(),
+            }),
+            _ => Err(Error::Unauthenticated {
+                message: "Invalid user name or password".into(),
+            }),
         }
     }
 
@@ -75,6 +103,12 @@ impl Access {
     }
 }
 
+/// Compares secrets in constant time (for equal lengths).
+fn ct_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +119,8 @@ mod tests {
             access_key: "AK".into(),
             secret_key: "SK".into(),
             buckets: vec!["team-a-*".into(), "shared".into()],
+            password: Some("pw-of-team-a".into()),
+            access_tokens: vec!["access-v1:team-a-token".into()],
         }])
     }
 
@@ -104,8 +140,35 @@ mod tests {
     }
 
     #[test]
+    fn logins_and_static_tokens() {
+        let a = access();
+        assert_eq!(
+            a.login("team-a", "pw-of-team-a").map(|p| p.access_key),
+            Ok("AK".into())
+        );
+        assert!(matches!(
+            a.login("team-a", "wrong"),
+            Err(Error::Unauthenticated { .. })
+        ));
+        assert!(matches!(
+            a.login("nobody", "pw-of-team-a"),
+            Err(Error::Unauthenticated { .. })
+        ));
+        assert_eq!(
+            a.token_owner("access-v1:team-a-token").as_deref(),
+            Some("AK")
+        );
+        assert_eq!(a.token_owner("access-v1:forged"), None);
+    }
+
+    #[test]
     fn secrets_never_reach_debug_output() {
         let out = format!("{:?}", access());
-        assert!(!out.contains("\"SK\""), "{out}");
+        assert!(
+            !out.contains("\"SK\"")
+                && !out.contains("pw-of-team-a")
+                && !out.contains("team-a-token"),
+            "{out}"
+        );
     }
 }

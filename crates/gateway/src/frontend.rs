@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use dragoman_dialect_bos as bos;
+use dragoman_dialect_qumulo as qumulo;
 use dragoman_dialect_s3 as s3;
 use dragoman_model::{Error, Operation, Outcome, RequestMeta, Timestamp};
 use http::Response;
@@ -15,6 +16,7 @@ use crate::{Access, RequestId};
 pub enum Dialect {
     S3,
     Bos,
+    Qumulo,
 }
 
 impl Dialect {
@@ -22,6 +24,7 @@ impl Dialect {
         match self {
             Self::S3 => "s3",
             Self::Bos => "bos",
+            Self::Qumulo => "qumulo",
         }
     }
 
@@ -29,6 +32,7 @@ impl Dialect {
         match name {
             "s3" => Some(Self::S3),
             "bos" => Some(Self::Bos),
+            "qumulo" => Some(Self::Qumulo),
             _ => None,
         }
     }
@@ -39,14 +43,18 @@ impl Dialect {
 pub(crate) struct Frontends {
     pub s3: s3::S3Config,
     pub bos: bos::BosConfig,
+    pub qumulo: qumulo::QumuloConfig,
     /// What an anonymous or ambiguous request speaks.
     pub default: Dialect,
 }
 
 impl Frontends {
-    /// Which dialect a request speaks: its authorization scheme first, then its headers and
-    /// host, then the listener's default.
+    /// Which dialect a request speaks: Qumulo's REST paths first, then the authorization
+    /// scheme, then headers and host, then the listener's default.
     pub fn detect(&self, parts: &Parts) -> Dialect {
+        if qumulo::looks_like_qumulo(parts) {
+            return Dialect::Qumulo;
+        }
         let auth = parts
             .headers
             .get(http::header::AUTHORIZATION)
@@ -71,13 +79,15 @@ impl Frontends {
         match d {
             Dialect::S3 => s3::request_meta(id.0),
             Dialect::Bos => bos::request_meta(id.0),
+            Dialect::Qumulo => qumulo::request_meta(id.0),
         }
     }
 
-    pub fn decode(&self, d: Dialect, parts: &Parts) -> Result<Operation, Error> {
+    pub fn decode(&self, d: Dialect, parts: &Parts, body: &[u8]) -> Result<Operation, Error> {
         match d {
             Dialect::S3 => s3::decode(&self.s3, parts),
             Dialect::Bos => bos::decode(&self.bos, parts),
+            Dialect::Qumulo => qumulo::decode(&self.qumulo, parts, body),
         }
     }
 
@@ -94,6 +104,7 @@ impl Frontends {
         match d {
             Dialect::S3 => s3::verify(&self.s3, parts, body, &secret_of, now),
             Dialect::Bos => bos::verify(parts, &secret_of, now),
+            Dialect::Qumulo => qumulo::verify(&self.qumulo, parts, &|t| access.token_owner(t), now),
         }
     }
 
@@ -107,6 +118,7 @@ impl Frontends {
         match d {
             Dialect::S3 => s3::encode(op, outcome, meta),
             Dialect::Bos => bos::encode(op, outcome, meta, &self.bos.region),
+            Dialect::Qumulo => qumulo::encode(&self.qumulo, op, outcome, meta),
         }
     }
 
@@ -120,6 +132,7 @@ impl Frontends {
         match d {
             Dialect::S3 => s3::encode_error(err, meta, head),
             Dialect::Bos => bos::encode_error(err, meta, head),
+            Dialect::Qumulo => qumulo::encode_error(err, meta, head),
         }
     }
 }
@@ -132,6 +145,7 @@ mod tests {
         Frontends {
             s3: s3::S3Config::default(),
             bos: bos::BosConfig::default(),
+            qumulo: qumulo::QumuloConfig::default(),
             default,
         }
     }
@@ -174,6 +188,20 @@ mod tests {
         );
         assert_eq!(
             f.detect(&parts(&[("host", "h")], "/b?authorization=bce-auth-v1%2Fx")),
+            Dialect::Bos
+        );
+        let bearer = [("host", "h"), ("authorization", "Bearer x")];
+        assert_eq!(
+            f.detect(&parts(&bearer, "/v1/s3/buckets/b1/uploads/")),
+            Dialect::Qumulo
+        );
+        assert_eq!(
+            f.detect(&parts(&[("host", "h")], "/v1/session/login")),
+            Dialect::Qumulo
+        );
+        // BOS's legacy /v1/<bucket> stays BOS.
+        assert_eq!(
+            f.detect(&parts(&bce, "/v1/mybucket?uploads=")),
             Dialect::Bos
         );
         // Anonymous requests fall to the listener's default.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use dragoman_backend::Backend;
 use dragoman_dialect_bos::BosConfig;
+use dragoman_dialect_qumulo::QumuloConfig;
 use dragoman_dialect_s3::S3Config;
 use dragoman_model::{Error, Operation, Outcome, Principal, Timestamp};
 use http::request::Parts;
@@ -26,6 +27,7 @@ use crate::{Access, User};
 pub struct GatewayConfig {
     pub s3: S3Config,
     pub bos: BosConfig,
+    pub qumulo: QumuloConfig,
     /// The dialect of requests that carry no dialect's signals.
     pub default_dialect: Dialect,
     pub users: Vec<User>,
@@ -42,6 +44,7 @@ impl Default for GatewayConfig {
         Self {
             s3: S3Config::default(),
             bos: BosConfig::default(),
+            qumulo: QumuloConfig::default(),
             default_dialect: Dialect::S3,
             users: Vec::new(),
             max_header_bytes: 16 * 1024,
@@ -81,6 +84,7 @@ impl Gateway {
                 frontends: Frontends {
                     s3: config.s3,
                     bos: config.bos,
+                    qumulo: config.qumulo,
                     default: config.default_dialect,
                 },
                 access: Access::new(config.users),
@@ -155,16 +159,30 @@ impl Gateway {
             return Err(Error::HeadersTooLarge);
         }
         let body = read_body(body, inner.max_body_bytes).await?;
-        let access_key =
-            inner
-                .frontends
-                .authenticate(dialect, parts, &body, &inner.access, now())?;
+        let mut op = inner.frontends.decode(dialect, parts, &body)?;
+        let now = now();
+        // A login is how a caller gets credentials: the gateway answers it, no backend does.
+        if let Operation::Login { username, password } = &op {
+            let principal = inner.access.login(username, password)?;
+            let ttl =
+                i64::try_from(inner.frontends.qumulo.session_ttl.as_nanos()).unwrap_or(i64::MAX);
+            let expires = Timestamp::from_nanos(now.as_nanos().saturating_add(ttl));
+            return Ok((
+                op,
+                Outcome::LoggedIn {
+                    access_key: principal.access_key,
+                    expires,
+                },
+            ));
+        }
+        let access_key = inner
+            .frontends
+            .authenticate(dialect, parts, &body, &inner.access, now)?;
         let principal = access_key
             .and_then(|k| inner.access.principal(&k))
-            .ok_or_else(|| {
-                Error::access_denied("Anonymous access is forbidden for this operation")
+            .ok_or_else(|| Error::Unauthenticated {
+                message: "Anonymous access is forbidden for this operation".into(),
             })?;
-        let mut op = inner.frontends.decode(dialect, parts)?;
         if let Some(bucket) = op.bucket() {
             inner.access.authorize(&principal, bucket)?;
         }

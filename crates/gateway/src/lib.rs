@@ -18,6 +18,7 @@ mod frontend;
 mod gateway;
 mod request_id;
 mod server;
+pub mod tls;
 
 pub use access::{Access, User};
 pub use frontend::Dialect;

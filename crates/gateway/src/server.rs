@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use std::sync::Arc;
+
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceBuilder;
 use tower::limit::ConcurrencyLimitLayer;
 
@@ -23,6 +26,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// How long in-flight requests may take to finish after shutdown begins.
     pub shutdown_grace: Duration,
+    /// TLS on the same port as plain HTTP: a connection whose first byte opens a TLS handshake
+    /// is served over TLS, any other in the clear.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +37,7 @@ impl Default for ServerConfig {
             max_concurrency: 1024,
             header_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -39,6 +46,41 @@ impl Default for ServerConfig {
 /// the caller's dialect; hyper answers a bare 431 only past this much larger bound.
 const MAX_BUF: usize = 256 * 1024;
 const MAX_HEADERS: usize = 256;
+
+/// Whether a connection opens with a TLS handshake record (content type 22). Waits for the
+/// first byte at most `timeout`; a silent or closed connection is treated as plain HTTP, which
+/// hyper then times out or closes.
+async fn starts_tls(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
+    let mut first = [0u8; 1];
+    matches!(tokio::time::timeout(timeout, stream.peek(&mut first)).await, Ok(Ok(1)) if first[0] == 0x16)
+}
+
+/// Serves one connection, plain or TLS, through the stack, watched for graceful shutdown.
+async fn serve_connection<I, S>(
+    io: I,
+    stack: S,
+    watcher: Watcher,
+    header_timeout: Duration,
+) -> Result<(), hyper::Error>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<http_body_util::Full<bytes::Bytes>>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_BUF)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(TokioIo::new(io), TowerToHyperService::new(stack));
+    watcher.watch(conn).await
+}
 
 /// Serves `gateway` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
@@ -66,15 +108,28 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(config.header_read_timeout)
-                    .max_buf_size(MAX_BUF)
-                    .max_headers(MAX_HEADERS)
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(stack.clone()));
-                let conn = graceful.watch(conn);
+                let stack = stack.clone();
+                let watcher = graceful.watcher();
+                let tls = config.tls.clone().map(TlsAcceptor::from);
+                let timeout = config.header_read_timeout;
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let served = match tls {
+                        Some(acceptor) if starts_tls(&stream, timeout).await => {
+                            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                                Ok(Ok(tls)) => serve_connection(tls, stack, watcher, timeout).await,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            }
+                        }
+                        _ => serve_connection(stream, stack, watcher, timeout).await,
+                    };
+                    if let Err(e) = served {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
                 });

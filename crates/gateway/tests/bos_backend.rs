@@ -61,6 +61,7 @@ fn fixture() -> Vec<Upload> {
                 storage_class: Some(StorageClass::Standard),
                 checksum_algorithm: None,
                 checksum_type: None,
+                state: Default::default(),
             }
         })
         .collect();
@@ -80,6 +81,8 @@ async fn start() -> Server {
             access_key: AK.into(),
             secret_key: SK.into(),
             buckets: vec!["*".into()],
+            password: None,
+            access_tokens: vec![],
         }],
         default_dialect: Dialect::Bos,
         ..GatewayConfig::default()

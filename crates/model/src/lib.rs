@@ -20,4 +20,4 @@ pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
 pub use request::RequestMeta;
 pub use storage_class::StorageClass;
 pub use timestamp::Timestamp;
-pub use upload::{Identity, Upload};
+pub use upload::{Identity, Upload, UploadState};

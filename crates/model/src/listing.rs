@@ -106,6 +106,10 @@ impl Cursor {
 
 /// One entry of a page: uploads and common prefixes interleave in key order.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "pages are almost all uploads: boxing would add an allocation per entry and save nothing"
+)]
 pub enum Entry {
     Upload(Upload),
     Prefix(String),
@@ -262,6 +266,7 @@ mod tests {
             storage_class: None,
             checksum_algorithm: None,
             checksum_type: None,
+            state: Default::default(),
         }
     }
 

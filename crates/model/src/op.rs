@@ -48,6 +48,11 @@ pub enum Operation {
         bucket: String,
     },
     ListBuckets,
+    /// Trade a user name and password for a session (Qumulo's `POST /v1/session/login`).
+    Login {
+        username: String,
+        password: String,
+    },
 }
 
 impl Operation {
@@ -60,7 +65,7 @@ impl Operation {
             | Self::CreateBucket { bucket }
             | Self::DeleteBucket { bucket }
             | Self::HeadBucket { bucket } => Some(bucket),
-            Self::ListBuckets => None,
+            Self::ListBuckets | Self::Login { .. } => None,
         }
     }
 
@@ -74,17 +79,32 @@ impl Operation {
             Self::DeleteBucket { .. } => "delete_bucket",
             Self::HeadBucket { .. } => "head_bucket",
             Self::ListBuckets => "list_buckets",
+            Self::Login { .. } => "login",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one outcome per request; its size does not matter"
+)]
 pub enum Outcome {
     Page(UploadsPage),
-    Created { bucket: String, upload: Upload },
+    Created {
+        bucket: String,
+        upload: Upload,
+    },
     Aborted,
-    BucketCreated { bucket: String },
+    BucketCreated {
+        bucket: String,
+    },
     BucketDeleted,
     BucketExists,
     Buckets(Vec<Bucket>),
+    /// A session for the principal holding `access_key`, valid until `expires`.
+    LoggedIn {
+        access_key: String,
+        expires: Timestamp,
+    },
 }

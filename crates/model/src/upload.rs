@@ -17,6 +17,21 @@ impl Identity {
     }
 }
 
+/// Progress of an upload as Qumulo reports it. `None`: the backend does not know.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UploadState {
+    /// The last time the upload received data.
+    pub last_modified: Option<Timestamp>,
+    /// Data plus metadata blocks (4096 bytes each).
+    pub total_blocks: Option<u64>,
+    pub datablocks: Option<u64>,
+    pub metablocks: Option<u64>,
+    /// CompleteMultipartUpload is running.
+    pub completing: Option<bool>,
+    /// Created by the storage system itself (large PutObject/CopyObject), not by a caller.
+    pub system_initiated: Option<bool>,
+}
+
 /// One in-progress multipart upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
@@ -28,6 +43,7 @@ pub struct Upload {
     pub storage_class: Option<StorageClass>,
     pub checksum_algorithm: Option<String>,
     pub checksum_type: Option<String>,
+    pub state: UploadState,
 }
 
 impl Upload {

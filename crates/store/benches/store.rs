@@ -27,6 +27,7 @@ fn seed(store: &Store) {
             storage_class: Some(StorageClass::Standard),
             checksum_algorithm: None,
             checksum_type: None,
+            state: Default::default(),
         }
     });
     store

@@ -14,11 +14,25 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dragoman_model::{
-    Bucket, Error, Identity, ListUploads, NewUpload, StorageClass, Timestamp, Upload, UploadsPage,
+    Bucket, Error, Identity, ListUploads, NewUpload, StorageClass, Timestamp, Upload, UploadState,
+    UploadsPage,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use ids::{initiated_of, new_upload_id};
+
+/// What the embedded store knows of every upload's progress: it stores no parts, so no data
+/// arrived after initiation, nothing is completing, and every upload is a caller's.
+pub fn embedded_state(initiated: Timestamp) -> UploadState {
+    UploadState {
+        last_modified: Some(initiated),
+        total_blocks: Some(0),
+        datablocks: Some(0),
+        metablocks: Some(0),
+        completing: Some(false),
+        system_initiated: Some(false),
+    }
+}
 
 /// The file name of the database inside the data directory.
 pub const DB_FILE: &str = "dragoman.sqlite3";
@@ -193,6 +207,7 @@ impl Store {
                 storage_class: Some(new.storage_class.clone().unwrap_or(StorageClass::Standard)),
                 checksum_algorithm: new.checksum_algorithm.clone(),
                 checksum_type: new.checksum_type.clone(),
+                state: embedded_state(Timestamp::from_nanos(initiated)),
             };
             let tx = w.conn.transaction().map_err(db_err)?;
             if !bucket_exists(&tx, &new.bucket)? {

@@ -90,9 +90,10 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<Upload> {
     let key = String::from_utf8(key).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
     })?;
+    let initiated = Timestamp::from_nanos(r.get(1)?);
     Ok(Upload {
         key,
-        initiated: Timestamp::from_nanos(r.get(1)?),
+        initiated,
         upload_id: r.get(2)?,
         owner: identity(r.get(3)?, r.get(4)?),
         initiator: identity(r.get(5)?, r.get(6)?),
@@ -101,6 +102,7 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<Upload> {
             .map(|s| StorageClass::from_canonical_name(&s)),
         checksum_algorithm: r.get(8)?,
         checksum_type: r.get(9)?,
+        state: crate::embedded_state(initiated),
     })
 }
 

@@ -5,7 +5,7 @@ use dragoman_model::{
     Cursor, Entry, Error, Identity, ListUploads, NewUpload, StorageClass, Timestamp, Upload,
     paginate,
 };
-use dragoman_store::{Store, new_upload_id};
+use dragoman_store::{Store, embedded_state, new_upload_id};
 use proptest::prelude::*;
 
 fn new_upload(bucket: &str, key: &str) -> NewUpload {
@@ -209,6 +209,7 @@ fn arb_uploads() -> impl Strategy<Value = Vec<Upload>> {
                 storage_class: Some(StorageClass::Standard),
                 checksum_algorithm: None,
                 checksum_type: None,
+                state: embedded_state(Timestamp::from_nanos(t)),
             })
             .collect();
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

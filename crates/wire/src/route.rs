@@ -78,6 +78,9 @@ pub fn bodiless(outcome: &dragoman_model::Outcome) -> Option<(StatusCode, Option
         Outcome::BucketCreated { bucket } => Some((StatusCode::OK, Some(format!("/{bucket}")))),
         Outcome::BucketExists => Some((StatusCode::OK, None)),
         Outcome::Aborted | Outcome::BucketDeleted => Some((StatusCode::NO_CONTENT, None)),
-        Outcome::Page(_) | Outcome::Created { .. } | Outcome::Buckets(_) => None,
+        Outcome::Page(_)
+        | Outcome::Created { .. }
+        | Outcome::Buckets(_)
+        | Outcome::LoggedIn { .. } => None,
     }
 }

@@ -1,0 +1,424 @@
+//! Qumulo JSON responses and errors (spec/qumulo.md §0, §2, §5).
+
+use bytes::Bytes;
+use dragoman_model::{
+    Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Upload, UploadsPage,
+};
+use http::{Response, StatusCode, header};
+use serde::Serialize;
+
+use crate::QumuloConfig;
+use crate::route::{paging_token, session_token};
+
+/// Qumulo's `api_identity`: all six keys always, `null` where unknown. Only an id that has
+/// Qumulo's own form (a decimal 64-bit `auth_id`) is written as one; a name stays a name.
+#[derive(Serialize)]
+struct IdentityJson<'a> {
+    domain: Option<&'a str>,
+    auth_id: Option<&'a str>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    sid: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+impl<'a> IdentityJson<'a> {
+    fn of(who: Option<&'a Identity>) -> Self {
+        let id = who.and_then(|w| w.id.as_deref());
+        Self {
+            domain: None,
+            auth_id: id.filter(|i| i.parse::<u64>().is_ok()),
+            uid: None,
+            gid: None,
+            sid: None,
+            name: who.and_then(|w| w.display_name.as_deref()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UploadJson<'a> {
+    id: &'a str,
+    key: &'a str,
+    bucket: &'a str,
+    initiator: IdentityJson<'a>,
+    initiated: String,
+    last_modified: Option<String>,
+    /// Block counts are decimal strings on the wire.
+    total_blocks: Option<String>,
+    datablocks: Option<String>,
+    metablocks: Option<String>,
+    completing: Option<bool>,
+    system_initiated: Option<bool>,
+}
+
+fn upload_json<'a>(bucket: &'a str, u: &'a Upload) -> UploadJson<'a> {
+    let s = &u.state;
+    UploadJson {
+        id: &u.upload_id,
+        key: &u.key,
+        bucket,
+        initiator: IdentityJson::of(u.initiator.as_ref()),
+        initiated: u.initiated.to_nanos_z(),
+        last_modified: s.last_modified.map(|t| t.to_nanos_z()),
+        total_blocks: s.total_blocks.map(|n| n.to_string()),
+        datablocks: s.datablocks.map(|n| n.to_string()),
+        metablocks: s.metablocks.map(|n| n.to_string()),
+        completing: s.completing,
+        system_initiated: s.system_initiated,
+    }
+}
+
+#[derive(Serialize)]
+struct Paging {
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    uploads: Vec<UploadJson<'a>>,
+    paging: Paging,
+}
+
+/// The listing body. A truncated page names the next page as a relative URI repeating the
+/// endpoint with a signed, percent-encoded `after` token and the `limit`; the last page says
+/// `null`. Qumulo has no common prefixes: its callers send no delimiter.
+pub fn list_uploads_json(config: &QumuloConfig, q: &ListUploads, page: &UploadsPage) -> Vec<u8> {
+    let next = match (&page.next, page.truncated) {
+        (Some(cursor), true) => Some(format!(
+            "/v1/s3/buckets/{}/uploads/?after={}&limit={}",
+            dragoman_wire::uri_encode(q.bucket.as_bytes(), false),
+            dragoman_wire::uri_encode(paging_token(config, &q.bucket, cursor).as_bytes(), false),
+            q.max
+        )),
+        _ => None,
+    };
+    let body = ListJson {
+        uploads: page.uploads().map(|u| upload_json(&q.bucket, u)).collect(),
+        paging: Paging { next },
+    };
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct LockConfig {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+struct BucketJson<'a> {
+    name: &'a str,
+    creation_time: String,
+    path: String,
+    anonymous_access_enabled: bool,
+    versioning: &'a str,
+    lock_config: LockConfig,
+}
+
+#[derive(Serialize)]
+struct BucketsJson<'a> {
+    buckets: Vec<BucketJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct LoginJson {
+    bearer_token: String,
+}
+
+/// Every Qumulo answer: JSON, a request id, and never an `ETag` (the SDK asserts there is none).
+fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header("x-request-id", meta.request_id.as_str())
+        .header(header::SERVER, "dragoman")
+}
+
+fn json(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {
+    builder(status, meta)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from(body))
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+/// Writes an outcome as the Qumulo response to `op`.
+pub fn encode(
+    config: &QumuloConfig,
+    op: &Operation,
+    outcome: &Outcome,
+    meta: &RequestMeta,
+) -> Response<Bytes> {
+    match (op, outcome) {
+        (Operation::ListUploads(q), Outcome::Page(page)) => {
+            json(StatusCode::OK, meta, list_uploads_json(config, q, page))
+        }
+        (_, Outcome::Buckets(buckets)) => {
+            let body = BucketsJson {
+                buckets: buckets
+                    .iter()
+                    .map(|b| BucketJson {
+                        name: &b.name,
+                        creation_time: b.created.to_nanos_z(),
+                        path: format!("/{}", b.name),
+                        anonymous_access_enabled: false,
+                        versioning: "Unversioned",
+                        lock_config: LockConfig { enabled: false },
+                    })
+                    .collect(),
+            };
+            json(
+                StatusCode::OK,
+                meta,
+                serde_json::to_vec(&body).unwrap_or_default(),
+            )
+        }
+        (
+            _,
+            Outcome::LoggedIn {
+                access_key,
+                expires,
+            },
+        ) => {
+            let body = LoginJson {
+                bearer_token: session_token(config, access_key, *expires),
+            };
+            json(
+                StatusCode::OK,
+                meta,
+                serde_json::to_vec(&body).unwrap_or_default(),
+            )
+        }
+        // Abort: 204 and no body at all (a body of `{}` fails the SDK's assertion).
+        (_, Outcome::Aborted | Outcome::BucketDeleted) => builder(StatusCode::NO_CONTENT, meta)
+            .body(Bytes::new())
+            .unwrap_or_else(|_| Response::new(Bytes::new())),
+        (op, _) => encode_error(
+            &Error::internal(format!(
+                "{} got an outcome the Qumulo dialect cannot write",
+                op.name()
+            )),
+            meta,
+            false,
+        ),
+    }
+}
+
+/// Qumulo's status and `error_class` for each canonical error. Clients key on the status;
+/// the class names are dragoman's, in Qumulo's style (the real ones are undocumented).
+fn status_and_class(err: &Error) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match err {
+        Error::NoSuchBucket { .. } => (S::NOT_FOUND, "s3_no_such_bucket_error"),
+        Error::NoSuchUpload { .. } => (S::NOT_FOUND, "s3_no_such_upload_error"),
+        Error::BucketAlreadyExists { .. } => (S::CONFLICT, "s3_bucket_already_exists_error"),
+        Error::BucketNotEmpty { .. } => (S::CONFLICT, "s3_bucket_not_empty_error"),
+        Error::InvalidBucketName { .. }
+        | Error::InvalidArgument { .. }
+        | Error::InvalidRequest { .. }
+        | Error::InvalidUri { .. }
+        | Error::ContentHashMismatch { .. }
+        | Error::HeadersTooLarge
+        | Error::BodyTooLarge => (S::BAD_REQUEST, "invalid_request_error"),
+        Error::Unauthenticated { .. }
+        | Error::SignatureDoesNotMatch(_)
+        | Error::UnknownAccessKey { .. }
+        | Error::RequestExpired { .. }
+        | Error::RequestTimeTooSkewed { .. }
+        | Error::MalformedAuthorization { .. } => (S::UNAUTHORIZED, "authentication_error"),
+        Error::AccessDenied { .. } => (S::FORBIDDEN, "privilege_error"),
+        Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "http_method_not_allowed_error"),
+        Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "api_not_implemented_error"),
+        Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "throttled_error"),
+        Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "backend_unavailable_error"),
+        Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "backend_timeout_error"),
+        Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "backend_bad_answer_error"),
+        Error::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    module: &'a str,
+    error_class: &'a str,
+    description: &'a str,
+    stack: [&'a str; 0],
+    user_visible: bool,
+}
+
+/// Renders a canonical error as Qumulo's JSON error (never `text/plain`: the SDK cannot read it).
+pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes> {
+    let (status, class) = status_and_class(err);
+    if head {
+        return builder(status, meta)
+            .body(Bytes::new())
+            .unwrap_or_else(|_| Response::new(Bytes::new()));
+    }
+    let description = match err {
+        Error::Unauthenticated { message } => message.clone(),
+        other => other.to_string(),
+    };
+    let body = ErrorJson {
+        module: "dragoman",
+        error_class: class,
+        description: &description,
+        stack: [],
+        user_visible: true,
+    };
+    let mut r = json(status, meta, serde_json::to_vec(&body).unwrap_or_default());
+    if err.is_retryable() {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dragoman_model::{Cursor, Entry, Timestamp, UploadState};
+    use serde_json::{Value, json as j};
+
+    fn config() -> QumuloConfig {
+        QumuloConfig {
+            token_key: b"k".to_vec(),
+            ..QumuloConfig::default()
+        }
+    }
+
+    fn meta() -> RequestMeta {
+        crate::request_meta(7)
+    }
+
+    fn up(state: UploadState, initiator: Option<Identity>) -> Upload {
+        Upload {
+            key: "deployment/data1.dat".into(),
+            upload_id: "00000000example1".into(),
+            initiated: Timestamp::from_nanos(1_677_783_660_446_468_848),
+            owner: None,
+            initiator,
+            storage_class: None,
+            checksum_algorithm: None,
+            checksum_type: None,
+            state,
+        }
+    }
+
+    #[test]
+    fn every_field_always_with_unknowns_as_null() {
+        let q = ListUploads::bucket("my-bucket");
+        let known = UploadState {
+            last_modified: Some(Timestamp::from_nanos(1_677_783_817_209_271_702)),
+            total_blocks: Some(16387),
+            datablocks: Some(16384),
+            metablocks: Some(3),
+            completing: Some(false),
+            system_initiated: Some(false),
+        };
+        let page = UploadsPage::from_entries(
+            vec![Entry::Upload(up(
+                known,
+                Some(Identity {
+                    id: Some("500".into()),
+                    display_name: None,
+                }),
+            ))],
+            false,
+        );
+        let v: Value =
+            serde_json::from_slice(&list_uploads_json(&config(), &q, &page)).unwrap_or(Value::Null);
+        assert_eq!(
+            v,
+            j!({"uploads": [{
+                "id": "00000000example1", "key": "deployment/data1.dat", "bucket": "my-bucket",
+                "initiator": {"domain": null, "auth_id": "500", "uid": null, "gid": null, "sid": null, "name": null},
+                "initiated": "2023-03-02T19:01:00.446468848Z", "last_modified": "2023-03-02T19:03:37.209271702Z",
+                "total_blocks": "16387", "datablocks": "16384", "metablocks": "3",
+                "completing": false, "system_initiated": false}],
+               "paging": {"next": null}})
+        );
+        let unknown = UploadsPage::from_entries(
+            vec![Entry::Upload(up(
+                UploadState::default(),
+                Some(Identity::named("alice", "alice")),
+            ))],
+            false,
+        );
+        let v: Value = serde_json::from_slice(&list_uploads_json(&config(), &q, &unknown))
+            .unwrap_or(Value::Null);
+        let u = &v["uploads"][0];
+        assert_eq!(u.as_object().map(|o| o.len()), Some(11));
+        assert_eq!(
+            u["initiator"],
+            j!({"domain": null, "auth_id": null, "uid": null, "gid": null, "sid": null, "name": "alice"})
+        );
+        for k in [
+            "last_modified",
+            "total_blocks",
+            "datablocks",
+            "metablocks",
+            "completing",
+            "system_initiated",
+        ] {
+            assert!(u[k].is_null(), "{k}");
+        }
+    }
+
+    #[test]
+    fn next_is_a_relative_uri_with_an_encoded_after() {
+        let q = ListUploads {
+            max: 3,
+            ..ListUploads::bucket("b1")
+        };
+        let page = UploadsPage {
+            entries: vec![],
+            truncated: true,
+            next: Some(Cursor::Key("k".into())),
+        };
+        let v: Value =
+            serde_json::from_slice(&list_uploads_json(&config(), &q, &page)).unwrap_or(Value::Null);
+        let next = v["paging"]["next"].as_str().unwrap_or_default();
+        assert!(
+            next.starts_with("/v1/s3/buckets/b1/uploads/?after=v1."),
+            "{next}"
+        );
+        assert!(next.ends_with("&limit=3"), "{next}");
+        assert!(!next.contains('+'));
+    }
+
+    #[test]
+    fn errors_and_abort() {
+        let r = encode_error(&Error::NoSuchBucket { bucket: "x".into() }, &meta(), false);
+        assert_eq!(r.status(), 404);
+        assert!(!r.headers().contains_key("etag"));
+        let v: Value = serde_json::from_slice(r.body()).unwrap_or(Value::Null);
+        assert_eq!(v["error_class"], "s3_no_such_bucket_error");
+        assert!(
+            v["stack"].is_array()
+                && v["user_visible"] == true
+                && v["module"].is_string()
+                && v["description"].is_string()
+        );
+        let statuses: Vec<u16> = [
+            Error::Unauthenticated {
+                message: "m".into(),
+            },
+            Error::access_denied("m"),
+            Error::invalid_argument("after", "x", "m"),
+        ]
+        .iter()
+        .map(|e| encode_error(e, &meta(), false).status().as_u16())
+        .collect();
+        assert_eq!(statuses, [401, 403, 400]);
+        let abort = encode(
+            &config(),
+            &Operation::AbortUpload {
+                bucket: "b".into(),
+                key: None,
+                upload_id: "u".into(),
+            },
+            &Outcome::Aborted,
+            &meta(),
+        );
+        assert_eq!(abort.status(), 204);
+        assert!(abort.body().is_empty());
+    }
+}
