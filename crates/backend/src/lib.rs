@@ -5,6 +5,7 @@ mod bos;
 mod embedded;
 pub mod http;
 mod planner;
+mod qumulo;
 
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
@@ -12,6 +13,7 @@ use dragoman_model::{Error, Operation, Outcome};
 pub use bos::{BosBackend, BosBackendConfig};
 pub use embedded::EmbeddedBackend;
 pub use planner::Planner;
+pub use qumulo::{QumuloAuth, QumuloBackend, QumuloBackendConfig};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {

@@ -1,6 +1,8 @@
 //! The client side: what dragoman sends to a Qumulo cluster and how it reads the answers.
 //! The cluster's `after` token is opaque here: extracted from `paging.next`, sent back as is.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use dragoman_model::{Error, Identity, Timestamp, Upload, UploadState};
 use dragoman_wire::uri_encode;
@@ -99,21 +101,32 @@ pub fn after_of(next: &str) -> Option<String> {
     })
 }
 
-/// A count the docs type as a decimal string; a number is accepted too.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Count {
-    Text(String),
-    Number(u64),
-}
+/// A count the docs type as a decimal string; a number (or `null`) is accepted too. Read by a
+/// visitor rather than an untagged enum, which would buffer every value first.
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Count;
+    impl serde::de::Visitor<'_> for Count {
+        type Value = Option<u64>;
 
-impl Count {
-    fn value(self) -> Option<u64> {
-        match self {
-            Self::Text(s) => s.parse().ok(),
-            Self::Number(n) => Some(n),
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a block count as a decimal string or a number")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u64>, E> {
+            v.parse()
+                .map(Some)
+                .map_err(|_| E::custom(format!("block count {v:?} is not a number")))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
         }
     }
+    d.deserialize_any(Count)
 }
 
 #[derive(Deserialize)]
@@ -123,15 +136,20 @@ struct IdentityBody {
 }
 
 #[derive(Deserialize)]
-struct UploadBody {
+struct UploadBody<'a> {
     id: String,
     key: String,
     initiator: Option<IdentityBody>,
-    initiated: String,
-    last_modified: Option<String>,
-    total_blocks: Option<Count>,
-    datablocks: Option<Count>,
-    metablocks: Option<Count>,
+    #[serde(borrow)]
+    initiated: Cow<'a, str>,
+    #[serde(borrow)]
+    last_modified: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "count")]
+    total_blocks: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
+    datablocks: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
+    metablocks: Option<u64>,
     completing: Option<bool>,
     system_initiated: Option<bool>,
 }
@@ -142,8 +160,9 @@ struct PagingBody {
 }
 
 #[derive(Deserialize)]
-struct ListBody {
-    uploads: Vec<UploadBody>,
+struct ListBody<'a> {
+    #[serde(borrow)]
+    uploads: Vec<UploadBody<'a>>,
     paging: PagingBody,
 }
 
@@ -162,7 +181,9 @@ fn bad(message: impl Into<String>) -> Error {
 }
 
 pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
-    let b: ListBody = serde_json::from_slice(body)
+    // Validating UTF-8 once for the whole body spares serde_json a check per string.
+    let text = std::str::from_utf8(body).map_err(|_| bad("Qumulo listing is not UTF-8"))?;
+    let b: ListBody = serde_json::from_str(text)
         .map_err(|e| bad(format!("Qumulo listing is not the documented JSON: {e}")))?;
     let time = |s: &str, what: &str, id: &str| {
         Timestamp::parse_rfc3339(s)
@@ -177,10 +198,14 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
             .map(|s| time(s, "last_modified", &u.id))
             .transpose()?;
         uploads.push(Upload {
-            initiator: u.initiator.map(|i| Identity {
-                id: i.auth_id,
-                display_name: i.name,
-            }),
+            // Qumulo's "unknown" identity (every key null) is an unknown initiator, not an empty one.
+            initiator: u
+                .initiator
+                .filter(|i| i.auth_id.is_some() || i.name.is_some())
+                .map(|i| Identity {
+                    id: i.auth_id,
+                    display_name: i.name,
+                }),
             key: u.key,
             upload_id: u.id,
             initiated,
@@ -190,9 +215,9 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
             checksum_type: None,
             state: UploadState {
                 last_modified,
-                total_blocks: u.total_blocks.and_then(Count::value),
-                datablocks: u.datablocks.and_then(Count::value),
-                metablocks: u.metablocks.and_then(Count::value),
+                total_blocks: u.total_blocks,
+                datablocks: u.datablocks,
+                metablocks: u.metablocks,
                 completing: u.completing,
                 system_initiated: u.system_initiated,
             },
@@ -209,6 +234,43 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
         uploads,
         next_after,
     })
+}
+
+#[derive(Deserialize)]
+struct BucketBody {
+    name: String,
+    creation_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BucketsBody {
+    buckets: Vec<BucketBody>,
+}
+
+/// `GET /v1/s3/buckets/`.
+pub fn buckets_request(base: &str, bearer: &str) -> Result<Request<Bytes>, Error> {
+    build(
+        Method::GET,
+        &format!("{base}/v1/s3/buckets/"),
+        Some(bearer),
+        Bytes::new(),
+    )
+}
+
+pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> {
+    let b: BucketsBody =
+        serde_json::from_slice(body).map_err(|e| bad(format!("Qumulo bucket list: {e}")))?;
+    Ok(b.buckets
+        .into_iter()
+        .map(|b| dragoman_model::Bucket {
+            created: b
+                .creation_time
+                .as_deref()
+                .and_then(Timestamp::parse_rfc3339)
+                .unwrap_or_default(),
+            name: b.name,
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
