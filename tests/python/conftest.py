@@ -64,10 +64,10 @@ password = "{LIMITED_PASSWORD}"
 class Dragoman:
     """One dragoman process on a data directory that outlives restarts."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_config: str = ""):
         self.workdir = workdir
         self.config = workdir / "dragoman.toml"
-        self.config.write_text(CONFIG)
+        self.config.write_text(CONFIG + extra_config)
         self.data = workdir / "data"
         self.proc = None
         self.port = None

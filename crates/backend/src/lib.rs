@@ -6,6 +6,7 @@ mod embedded;
 pub mod http;
 mod planner;
 mod qumulo;
+mod router;
 
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
@@ -14,6 +15,7 @@ pub use bos::{BosBackend, BosBackendConfig};
 pub use embedded::EmbeddedBackend;
 pub use planner::Planner;
 pub use qumulo::{QumuloAuth, QumuloBackend, QumuloBackendConfig};
+pub use router::{Route, Router};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {

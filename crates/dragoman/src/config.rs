@@ -19,6 +19,10 @@ pub struct Config {
     pub tls: TlsSection,
     pub store: StoreSection,
     pub log: LogSection,
+    /// Named backends besides the built-in `embedded` one (the store of `[store]`).
+    pub backends: std::collections::BTreeMap<String, BackendSection>,
+    /// Which backend owns which buckets; first match wins, the rest go to `server.default_backend`.
+    pub routes: Vec<RouteSection>,
     /// Callers and the buckets each may use. None by default: every request is refused until
     /// a credential is configured.
     pub credentials: Vec<Credential>,
@@ -30,6 +34,8 @@ pub struct ServerSection {
     pub listen: String,
     /// The dialect of requests that carry no dialect's signals: `s3`, `bos` or `qumulo`.
     pub default_dialect: String,
+    /// The backend of buckets no route matches: `embedded` or a name from `[backends]`.
+    pub default_backend: String,
     pub max_concurrency: usize,
     pub max_header_bytes: usize,
     pub max_body_bytes: usize,
@@ -43,6 +49,7 @@ impl Default for ServerSection {
         Self {
             listen: "127.0.0.1:9000".into(),
             default_dialect: "s3".into(),
+            default_backend: "embedded".into(),
             max_concurrency: 1024,
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
@@ -148,6 +155,73 @@ impl Default for TlsSection {
             self_signed_names: vec!["localhost".into(), "127.0.0.1".into()],
         }
     }
+}
+
+/// One remote backend. Which keys apply depends on `kind`.
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendSection {
+    /// `bos` or `qumulo` (`embedded` is built in; `s3` comes with the S3 backend).
+    pub kind: String,
+    /// `http(s)://host[:port]`: a BOS region endpoint or a Qumulo cluster's REST API.
+    pub endpoint: String,
+    /// BOS: `path` (`/<bucket>`) or `virtual` (`<bucket>.<endpoint host>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addressing: Option<String>,
+    /// BOS credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// BOS: the service honours `uploadIdMarker` (undocumented for live BOS; off by default).
+    pub honours_upload_id_marker: bool,
+    /// Qumulo: log in with these, or use `token` (`access-v1:…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Qumulo: `limit` per page (unset: the cluster's choice) and the most uploads a listing
+    /// may read from one bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_limit: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uploads: Option<usize>,
+    /// Connection settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_idle_per_host: Option<usize>,
+    /// A PEM file of CA certificates to trust besides the system's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate (self-signed test clusters only; logged as a warning).
+    pub insecure_skip_verify: bool,
+}
+
+impl std::fmt::Debug for BackendSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendSection")
+            .field("kind", &self.kind)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bucket route.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// A bucket name or glob pattern.
+    pub buckets: String,
+    /// `embedded` or a name from `[backends]`.
+    pub backend: String,
+    /// The bucket's name on the backend; `{bucket}` stands for the caller's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rename: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -268,6 +342,7 @@ impl Config {
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             problems.push("tls.cert_file and tls.key_file go together".into());
         }
+        problems.extend(self.backend_problems());
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
         }
@@ -324,6 +399,69 @@ impl Config {
         }
     }
 
+    fn backend_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let known = |name: &str| name == "embedded" || self.backends.contains_key(name);
+        if !known(&self.server.default_backend) {
+            problems.push(format!(
+                "server.default_backend: no backend named {:?}",
+                self.server.default_backend
+            ));
+        }
+        for (name, b) in &self.backends {
+            let at = format!("backends.{name}");
+            if name == "embedded" {
+                problems.push(format!("{at}: the name embedded is built in"));
+            }
+            let scheme_ok = b.endpoint.starts_with("http://") || b.endpoint.starts_with("https://");
+            let needs = |what: &str, v: &Option<String>, problems: &mut Vec<String>| {
+                if v.as_deref().is_none_or(str::is_empty) {
+                    problems.push(format!("{at}: a {} backend needs {what}", b.kind));
+                }
+            };
+            match b.kind.as_str() {
+                "bos" => {
+                    needs("access_key", &b.access_key, &mut problems);
+                    needs("secret_key", &b.secret_key, &mut problems);
+                    if !matches!(b.addressing.as_deref(), None | Some("path" | "virtual")) {
+                        problems.push(format!("{at}: addressing must be \"path\" or \"virtual\""));
+                    }
+                }
+                "qumulo" => {
+                    if b.token.is_none() && (b.username.is_none() || b.password.is_none()) {
+                        problems.push(format!(
+                            "{at}: a qumulo backend needs username and password, or token"
+                        ));
+                    }
+                }
+                "s3" => problems.push(format!(
+                    "{at}: kind \"s3\" is not available in this version of dragoman"
+                )),
+                other => problems.push(format!(
+                    "{at}: kind {other:?} is not one of \"bos\", \"qumulo\""
+                )),
+            }
+            if !scheme_ok {
+                problems.push(format!(
+                    "{at}: endpoint {:?} must start with http:// or https://",
+                    b.endpoint
+                ));
+            }
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            if !known(&r.backend) {
+                problems.push(format!(
+                    "routes[{i}] ({}): no backend named {:?}",
+                    r.buckets, r.backend
+                ));
+            }
+            if r.buckets.is_empty() {
+                problems.push(format!("routes[{i}]: buckets must not be empty"));
+            }
+        }
+        problems
+    }
+
     pub fn listen(&self) -> Result<SocketAddr, String> {
         self.server
             .listen
@@ -341,6 +479,13 @@ impl Config {
             }
             for t in &mut c.access_tokens {
                 *t = "access-v1:****".into();
+            }
+        }
+        for b in masked.backends.values_mut() {
+            for secret in [&mut b.secret_key, &mut b.password, &mut b.token] {
+                if secret.is_some() {
+                    *secret = Some("****".into());
+                }
             }
         }
         if !masked.qumulo.token_key.is_empty() {
@@ -432,6 +577,64 @@ mod tests {
         let c = Config::load(Some(&path)).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.credentials.is_empty());
         assert!(!c.to_masked_toml().contains(&c.credentials[0].secret_key));
+    }
+
+    #[test]
+    fn example_configurations_are_valid() {
+        for name in ["bos-backend.toml", "qumulo-backend.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../config")
+                .join(name);
+            let c = Config::load(Some(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!c.routes.is_empty(), "{name}");
+            let masked = c.to_masked_toml();
+            let secrets = c
+                .backends
+                .values()
+                .flat_map(|b| [&b.secret_key, &b.password, &b.token])
+                .flatten();
+            for secret in secrets.chain(c.credentials.iter().map(|c| &c.secret_key)) {
+                assert!(
+                    !masked.contains(secret.as_str()),
+                    "{name} shows a secret: {masked}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn backend_problems_are_named() {
+        let mut c = Config::default();
+        c.backends.insert(
+            "b".into(),
+            BackendSection {
+                kind: "bos".into(),
+                endpoint: "ftp://x".into(),
+                ..BackendSection::default()
+            },
+        );
+        c.backends.insert(
+            "q".into(),
+            BackendSection {
+                kind: "qumulo".into(),
+                endpoint: "https://q:8000".into(),
+                ..BackendSection::default()
+            },
+        );
+        c.routes.push(RouteSection {
+            buckets: "x".into(),
+            backend: "nowhere".into(),
+            rename: None,
+        });
+        let err = c.validate().err().unwrap_or_default();
+        for needle in [
+            "backends.b: a bos backend needs access_key",
+            "backends.b: endpoint",
+            "backends.q: a qumulo backend needs",
+            "routes[0] (x): no backend named",
+        ] {
+            assert!(err.contains(needle), "{needle} in {err}");
+        }
     }
 
     #[test]

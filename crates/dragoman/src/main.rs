@@ -1,5 +1,6 @@
 //! `dragoman`: one endpoint that lists in-progress multipart uploads across vendors.
 
+mod backends;
 mod config;
 
 use std::io::{IsTerminal, Write};
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use dragoman_backend::{EmbeddedBackend, Planner};
+use dragoman_backend::EmbeddedBackend;
 use dragoman_gateway::{Gateway, serve};
 use dragoman_store::Store;
 use tokio::net::TcpListener;
@@ -98,9 +99,7 @@ fn init_tracing(filter: &str) {
 
 async fn run(config: Config) -> Result<(), String> {
     let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
-    let backend = Arc::new(Planner::new(Arc::new(EmbeddedBackend::new(Arc::clone(
-        &store,
-    )))));
+    let backend = backends::build(&config, Arc::new(EmbeddedBackend::new(Arc::clone(&store))))?;
     let mut gateway_config = config.gateway();
     if gateway_config.qumulo.token_key.is_empty() {
         use rand::Rng;

@@ -1,0 +1,300 @@
+//! The router: which backend owns a bucket, and what the bucket is called there.
+//!
+//! Routes are tried in order; the first whose pattern matches the caller's bucket name wins,
+//! and buckets no route matches go to the default backend. A route may rename the bucket on
+//! its backend with a template (`prod-{bucket}`); names in answers and errors are turned back
+//! into the caller's, so a caller never sees a backend's naming.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use dragoman_model::{Bucket, Error, Operation, Outcome};
+
+use crate::Backend;
+
+/// One route: a bucket pattern, the backend that owns matching buckets, and their name there.
+#[derive(Clone)]
+pub struct Route {
+    /// A bucket name or glob (`logs-*`, `{a,b}-data`).
+    pub buckets: String,
+    pub backend: Arc<dyn Backend>,
+    /// The bucket's name on the backend; `{bucket}` stands for the caller's name. `None`: same.
+    pub rename: Option<String>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("buckets", &self.buckets)
+            .field("backend", &self.backend.name())
+            .field("rename", &self.rename)
+            .finish()
+    }
+}
+
+impl Route {
+    fn matches(&self, bucket: &str) -> bool {
+        glob_match::glob_match(&self.buckets, bucket)
+    }
+
+    fn backend_name(&self, bucket: &str) -> String {
+        match &self.rename {
+            Some(t) => t.replace("{bucket}", bucket),
+            None => bucket.to_owned(),
+        }
+    }
+
+    /// The caller's name of a backend bucket, if this route could have produced it.
+    fn caller_name(&self, backend_bucket: &str) -> Option<String> {
+        let name = match &self.rename {
+            None => backend_bucket.to_owned(),
+            Some(t) => match t.split_once("{bucket}") {
+                Some((pre, post)) => backend_bucket
+                    .strip_prefix(pre)?
+                    .strip_suffix(post)?
+                    .to_owned(),
+                // A fixed name: only a route for one literal bucket can be reversed.
+                None if t == backend_bucket && !self.buckets.contains(['*', '?', '[', '{']) => {
+                    self.buckets.clone()
+                }
+                None => return None,
+            },
+        };
+        (!name.is_empty() && self.matches(&name)).then_some(name)
+    }
+}
+
+pub struct Router {
+    routes: Vec<Route>,
+    default: Arc<dyn Backend>,
+}
+
+impl Router {
+    pub fn new(routes: Vec<Route>, default: Arc<dyn Backend>) -> Self {
+        Self { routes, default }
+    }
+
+    /// The backend for a caller's bucket and the bucket's name there.
+    fn resolve(&self, bucket: &str) -> (&Arc<dyn Backend>, String) {
+        match self.routes.iter().find(|r| r.matches(bucket)) {
+            Some(r) => (&r.backend, r.backend_name(bucket)),
+            None => (&self.default, bucket.to_owned()),
+        }
+    }
+
+    /// Whether the caller's name `bucket` routes to `backend`.
+    fn owned_by(&self, bucket: &str, backend: &Arc<dyn Backend>) -> bool {
+        Arc::ptr_eq(self.resolve(bucket).0, backend)
+    }
+
+    /// Every backend's buckets, under the caller's names, each listed by the backend it routes to.
+    async fn list_buckets(&self) -> Result<Outcome, Error> {
+        let mut backends: Vec<(&Arc<dyn Backend>, Option<&Route>)> = vec![(&self.default, None)];
+        for r in &self.routes {
+            backends.push((&r.backend, Some(r)));
+        }
+        let mut all: Vec<Bucket> = Vec::new();
+        let mut asked: Vec<&Arc<dyn Backend>> = Vec::new();
+        for (backend, _) in &backends {
+            if asked.iter().any(|b| Arc::ptr_eq(b, backend)) {
+                continue;
+            }
+            asked.push(backend);
+            let Outcome::Buckets(found) = backend.execute(Operation::ListBuckets).await? else {
+                return Err(Error::internal(format!(
+                    "{} answered a bucket listing with something else",
+                    backend.name()
+                )));
+            };
+            for b in found {
+                // The caller's names this backend bucket can have: through any route to this
+                // backend, or as itself when this is the default backend.
+                let mut names: Vec<String> = self
+                    .routes
+                    .iter()
+                    .filter(|r| Arc::ptr_eq(&r.backend, backend))
+                    .filter_map(|r| r.caller_name(&b.name))
+                    .collect();
+                names.push(b.name.clone());
+                for name in names {
+                    if self.owned_by(&name, backend)
+                        && self.resolve(&name).1 == b.name
+                        && !all.iter().any(|x| x.name == name)
+                    {
+                        all.push(Bucket {
+                            name,
+                            created: b.created,
+                        });
+                    }
+                }
+            }
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Outcome::Buckets(all))
+    }
+}
+
+fn rename_op(op: Operation, to: String) -> Operation {
+    match op {
+        Operation::ListUploads(q) => {
+            Operation::ListUploads(dragoman_model::ListUploads { bucket: to, ..q })
+        }
+        Operation::CreateUpload(n) => {
+            Operation::CreateUpload(dragoman_model::NewUpload { bucket: to, ..n })
+        }
+        Operation::AbortUpload { key, upload_id, .. } => Operation::AbortUpload {
+            bucket: to,
+            key,
+            upload_id,
+        },
+        Operation::CreateBucket { .. } => Operation::CreateBucket { bucket: to },
+        Operation::DeleteBucket { .. } => Operation::DeleteBucket { bucket: to },
+        Operation::HeadBucket { .. } => Operation::HeadBucket { bucket: to },
+        other => other,
+    }
+}
+
+/// Names the caller's bucket wherever the backend named its own.
+fn rename_back(result: Result<Outcome, Error>, caller: &str) -> Result<Outcome, Error> {
+    let caller = caller.to_owned();
+    match result {
+        Ok(Outcome::Created { upload, .. }) => Ok(Outcome::Created {
+            bucket: caller,
+            upload,
+        }),
+        Ok(Outcome::BucketCreated { .. }) => Ok(Outcome::BucketCreated { bucket: caller }),
+        Err(Error::NoSuchBucket { .. }) => Err(Error::NoSuchBucket { bucket: caller }),
+        Err(Error::BucketAlreadyExists { .. }) => {
+            Err(Error::BucketAlreadyExists { bucket: caller })
+        }
+        Err(Error::BucketNotEmpty { .. }) => Err(Error::BucketNotEmpty { bucket: caller }),
+        Err(Error::InvalidBucketName { message, .. }) => Err(Error::InvalidBucketName {
+            bucket: caller,
+            message,
+        }),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Backend for Router {
+    fn name(&self) -> &str {
+        "router"
+    }
+
+    async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
+        let Some(bucket) = op.bucket().map(str::to_owned) else {
+            return match op {
+                Operation::ListBuckets => self.list_buckets().await,
+                other => self.default.execute(other).await,
+            };
+        };
+        let (backend, there) = self.resolve(&bucket);
+        rename_back(backend.execute(rename_op(op, there)).await, &bucket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EmbeddedBackend;
+    use dragoman_model::{ListUploads, NewUpload};
+    use dragoman_store::Store;
+
+    fn store(dir: &tempfile::TempDir, name: &str) -> Arc<dyn Backend> {
+        Arc::new(EmbeddedBackend::new(Arc::new(
+            Store::open(&dir.path().join(name)).unwrap_or_else(|e| panic!("{e}")),
+        )))
+    }
+
+    fn new_upload(bucket: &str) -> Operation {
+        Operation::CreateUpload(NewUpload {
+            bucket: bucket.into(),
+            key: "k".into(),
+            storage_class: None,
+            checksum_algorithm: None,
+            checksum_type: None,
+            initiator: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn routes_rename_and_answer_under_the_callers_names() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (local, remote) = (store(&dir, "local"), store(&dir, "remote"));
+        let router = Router::new(
+            vec![Route {
+                buckets: "logs-*".into(),
+                backend: Arc::clone(&remote),
+                rename: Some("prod-{bucket}".into()),
+            }],
+            Arc::clone(&local),
+        );
+        for b in ["logs-a", "plain"] {
+            assert_eq!(
+                router
+                    .execute(Operation::CreateBucket { bucket: b.into() })
+                    .await,
+                Ok(Outcome::BucketCreated { bucket: b.into() })
+            );
+        }
+        // The remote store holds prod-logs-a; the local one holds plain.
+        assert_eq!(
+            remote
+                .execute(Operation::HeadBucket {
+                    bucket: "prod-logs-a".into()
+                })
+                .await,
+            Ok(Outcome::BucketExists)
+        );
+        assert!(
+            local
+                .execute(Operation::HeadBucket {
+                    bucket: "logs-a".into()
+                })
+                .await
+                .is_err()
+        );
+        let Ok(Outcome::Created { bucket, upload }) = router.execute(new_upload("logs-a")).await
+        else {
+            panic!("create")
+        };
+        assert_eq!(bucket, "logs-a");
+        let Ok(Outcome::Page(page)) = router
+            .execute(Operation::ListUploads(ListUploads::bucket("logs-a")))
+            .await
+        else {
+            panic!("list")
+        };
+        assert_eq!(page.uploads().next(), Some(&upload));
+        assert_eq!(
+            router
+                .execute(Operation::ListUploads(ListUploads::bucket("logs-missing")))
+                .await,
+            Err(Error::NoSuchBucket {
+                bucket: "logs-missing".into()
+            })
+        );
+        let Ok(Outcome::Buckets(all)) = router.execute(Operation::ListBuckets).await else {
+            panic!("buckets")
+        };
+        assert_eq!(
+            all.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+            ["logs-a", "plain"]
+        );
+    }
+
+    #[test]
+    fn reverse_renaming() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let r = Route {
+            buckets: "logs-*".into(),
+            backend: store(&dir, "x"),
+            rename: Some("prod-{bucket}-eu".into()),
+        };
+        assert_eq!(r.backend_name("logs-a"), "prod-logs-a-eu");
+        assert_eq!(r.caller_name("prod-logs-a-eu").as_deref(), Some("logs-a"));
+        assert_eq!(r.caller_name("prod-other-eu"), None);
+        assert_eq!(r.caller_name("logs-a"), None);
+    }
+}
