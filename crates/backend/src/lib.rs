@@ -11,10 +11,10 @@ mod router;
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
 
-pub use bos::{BosBackend, BosBackendConfig};
+pub use bos::{BosBackend, BosBackendConfig, BosTransport, HttpBos};
 pub use embedded::EmbeddedBackend;
 pub use planner::Planner;
-pub use qumulo::{QumuloAuth, QumuloBackend, QumuloBackendConfig};
+pub use qumulo::{HttpQumulo, QumuloAuth, QumuloBackend, QumuloBackendConfig, QumuloTransport};
 pub use router::{Route, Router};
 
 #[async_trait]

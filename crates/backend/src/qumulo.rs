@@ -13,6 +13,10 @@ use dragoman_dialect_qumulo::client::{
 };
 use dragoman_model::{Error, ListUploads, Operation, Outcome, Upload, UploadsPage, paginate};
 use http::Request;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
 use tokio::sync::Mutex;
 
 use crate::Backend;
@@ -48,24 +52,56 @@ pub struct QumuloBackendConfig {
     pub page_limit: Option<u16>,
     /// The most uploads one listing may read from a bucket.
     pub max_uploads: usize,
+    /// How long a bucket's sorted snapshot serves the pages after the first.
+    pub snapshot_ttl: std::time::Duration,
 }
 
-pub struct QumuloBackend {
+/// How the backend reaches a Qumulo cluster. The HTTP transport is the real one (with its
+/// login and re-login); tests put an in-memory cluster behind the same planner logic.
+#[async_trait]
+pub trait QumuloTransport: Send + Sync + 'static {
+    /// One page of the bucket's uploads after the opaque `after` token.
+    async fn page(&self, bucket: &str, after: Option<&str>) -> Result<QumuloPage, Error>;
+    async fn abort(&self, bucket: &str, upload_id: &str) -> Result<Outcome, Error>;
+    async fn buckets(&self) -> Result<Outcome, Error>;
+}
+
+/// A Qumulo cluster over HTTPS.
+pub struct HttpQumulo {
     config: QumuloBackendConfig,
     http: reqwest::Client,
     session: Mutex<Option<String>>,
 }
 
+type Snapshot = Arc<Vec<Upload>>;
+
+pub struct QumuloBackend<T: QumuloTransport = HttpQumulo> {
+    name: String,
+    max_uploads: usize,
+    snapshot_ttl: std::time::Duration,
+    snapshots: std::sync::Mutex<HashMap<String, (Instant, Snapshot)>>,
+    transport: T,
+}
+
 impl QumuloBackend {
     pub fn new(config: QumuloBackendConfig) -> Result<Self, Error> {
         let http = client(&config.http)?;
-        Ok(Self {
-            config,
-            http,
-            session: Mutex::new(None),
-        })
+        let (name, max_uploads, snapshot_ttl) =
+            (config.name.clone(), config.max_uploads, config.snapshot_ttl);
+        Ok(Self::with_transport(
+            &name,
+            max_uploads,
+            snapshot_ttl,
+            HttpQumulo {
+                config,
+                http,
+                session: Mutex::new(None),
+            },
+        ))
     }
+}
 
+impl HttpQumulo {
     async fn send(&self, req: Request<Bytes>) -> Result<(u16, Bytes), Error> {
         let req = reqwest::Request::try_from(req)
             .map_err(|e| Error::internal(format!("Qumulo request: {e}")))?;
@@ -123,51 +159,20 @@ impl QumuloBackend {
         }
         self.send(build(&self.bearer(true).await?)?).await
     }
+}
 
-    /// Every upload of the bucket, following `paging.next` to its end.
-    async fn read_bucket(&self, bucket: &str) -> Result<Vec<Upload>, Error> {
+#[async_trait]
+impl QumuloTransport for HttpQumulo {
+    async fn page(&self, bucket: &str, after: Option<&str>) -> Result<QumuloPage, Error> {
         let base = &self.config.base_url;
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let (status, body) = self
-                .call(|t| list_request(base, bucket, after.as_deref(), self.config.page_limit, t))
-                .await?;
-            if status == 401 {
-                return Err(self.refused(&parse_error(status, &body, bucket, None)));
-            }
-            if status != 200 {
-                return Err(parse_error(status, &body, bucket, None));
-            }
-            let QumuloPage {
-                uploads,
-                next_after,
-            } = parse_page(&body)?;
-            all.extend(uploads);
-            if all.len() > self.config.max_uploads {
-                return Err(Error::BackendUnavailable {
-                    message: format!(
-                        "bucket {bucket} on {} holds more than {} uploads, the most one listing may read (raise max_uploads)",
-                        self.config.name, self.config.max_uploads
-                    ),
-                });
-            }
-            match next_after {
-                Some(next) if after.as_deref() == Some(next.as_str()) => {
-                    return Err(Error::BadBackendAnswer {
-                        message: format!("{} repeated its paging token", self.config.name),
-                    });
-                }
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
+        let (status, body) = self
+            .call(|t| list_request(base, bucket, after, self.config.page_limit, t))
+            .await?;
+        match status {
+            200 => parse_page(&body),
+            401 => Err(self.refused(&parse_error(status, &body, bucket, None))),
+            _ => Err(parse_error(status, &body, bucket, None)),
         }
-    }
-
-    async fn list(&self, q: ListUploads) -> Result<UploadsPage, Error> {
-        let mut all = self.read_bucket(&q.bucket).await?;
-        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        paginate(&all, &q)
     }
 
     async fn abort(&self, bucket: &str, upload_id: &str) -> Result<Outcome, Error> {
@@ -193,10 +198,88 @@ impl QumuloBackend {
     }
 }
 
+impl<T: QumuloTransport> QumuloBackend<T> {
+    /// A Qumulo backend over any transport.
+    pub fn with_transport(
+        name: &str,
+        max_uploads: usize,
+        snapshot_ttl: std::time::Duration,
+        transport: T,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            max_uploads,
+            snapshot_ttl,
+            snapshots: std::sync::Mutex::new(HashMap::new()),
+            transport,
+        }
+    }
+
+    /// Every upload of the bucket, following `paging.next` to its end.
+    async fn read_bucket(&self, bucket: &str) -> Result<Vec<Upload>, Error> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let QumuloPage {
+                uploads,
+                next_after,
+            } = self.transport.page(bucket, after.as_deref()).await?;
+            all.extend(uploads);
+            if all.len() > self.max_uploads {
+                return Err(Error::BackendUnavailable {
+                    message: format!(
+                        "bucket {bucket} on {} holds more than {} uploads, the most one listing may read (raise max_uploads)",
+                        self.name, self.max_uploads
+                    ),
+                });
+            }
+            match next_after {
+                Some(next) if after.as_deref() == Some(next.as_str()) => {
+                    return Err(Error::BadBackendAnswer {
+                        message: format!("{} repeated its paging token", self.name),
+                    });
+                }
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The bucket's uploads in canonical order. A listing's first page reads the bucket afresh;
+    /// the pages after it use that snapshot while it is younger than `snapshot_ttl`, so a
+    /// listing costs one bucket read, not one per page.
+    async fn snapshot(&self, bucket: &str, first_page: bool) -> Result<Snapshot, Error> {
+        if !first_page {
+            let cached = self
+                .snapshots
+                .lock()
+                .ok()
+                .and_then(|m| m.get(bucket).cloned());
+            if let Some((at, snap)) = cached.filter(|(at, _)| at.elapsed() < self.snapshot_ttl) {
+                let _ = at;
+                return Ok(snap);
+            }
+        }
+        let mut all = self.read_bucket(bucket).await?;
+        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let snap = Arc::new(all);
+        if let Ok(mut m) = self.snapshots.lock() {
+            m.retain(|_, (at, _)| at.elapsed() < self.snapshot_ttl);
+            m.insert(bucket.to_owned(), (Instant::now(), Arc::clone(&snap)));
+        }
+        Ok(snap)
+    }
+
+    async fn list(&self, q: ListUploads) -> Result<UploadsPage, Error> {
+        let snap = self.snapshot(&q.bucket, q.after.is_none()).await?;
+        paginate(&snap, &q)
+    }
+}
+
 #[async_trait]
-impl Backend for QumuloBackend {
+impl<T: QumuloTransport> Backend for QumuloBackend<T> {
     fn name(&self) -> &str {
-        &self.config.name
+        &self.name
     }
 
     async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
@@ -219,9 +302,9 @@ impl Backend for QumuloBackend {
                         return Err(Error::NoSuchUpload { upload_id });
                     }
                 }
-                self.abort(&bucket, &upload_id).await
+                self.transport.abort(&bucket, &upload_id).await
             }
-            Operation::ListBuckets => self.buckets().await,
+            Operation::ListBuckets => self.transport.buckets().await,
             other => Err(Error::NotImplemented {
                 what: format!("{} on a Qumulo backend", other.name()),
             }),

@@ -75,6 +75,7 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
                     http: http_options(b),
                     page_limit: b.page_limit,
                     max_uploads: b.max_uploads.unwrap_or(100_000),
+                    snapshot_ttl: Duration::from_secs(b.snapshot_ttl_secs.unwrap_or(5)),
                 })
                 .map_err(failed)?,
             )

@@ -188,6 +188,9 @@ pub struct BackendSection {
     pub page_limit: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_uploads: Option<usize>,
+    /// Qumulo: how long a bucket's sorted snapshot serves the pages after a listing's first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_ttl_secs: Option<u64>,
     /// Connection settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,

@@ -121,6 +121,7 @@ fn backend(s: &Server, auth: QumuloAuth, http: HttpOptions) -> QumuloBackend {
         http,
         page_limit: None,
         max_uploads: 10_000,
+        snapshot_ttl: Duration::from_secs(5),
     })
     .unwrap()
 }
