@@ -1,0 +1,113 @@
+"""Unreachable, silent and garbled backends reach every caller dialect as that dialect's
+503, 504 and 502, with a request id, quickly: never a hang, a dropped connection or a 500."""
+
+import socket
+import threading
+import time
+
+import pytest
+from baidubce.exception import BceHttpClientError
+from botocore.exceptions import ClientError
+from qumulo.lib.request import RequestError
+
+from conftest import ACCESS_KEY, SECRET_KEY, Dragoman
+
+
+def serve_forever(reply):
+    """A TCP server on 127.0.0.1 that reads a request and answers `reply`, or nothing at all."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+
+    def handle(conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                if reply is None:
+                    time.sleep(30)
+                else:
+                    conn.sendall(reply)
+            except OSError:
+                pass
+
+    def loop():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return listener
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    silent = serve_forever(None)
+    garbled = serve_forever(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nnot-a-page!")
+    extra = ""
+    for name, port in [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1])]:
+        extra += f"""
+[backends.{name}]
+kind = "bos"
+endpoint = "http://127.0.0.1:{port}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+timeout_secs = 1
+
+[[routes]]
+buckets = "{name}-bucket"
+backend = "{name}"
+"""
+    gw = Dragoman(tmp_path_factory.mktemp("faults"), extra).start()
+    yield gw
+    assert gw.stop() == 0, gw.log.read_text()
+    silent.close()
+    garbled.close()
+
+
+FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502)]
+
+
+@pytest.mark.parametrize("fault,status", FAULTS)
+def test_s3_callers(front, fault, status):
+    started = time.monotonic()
+    with pytest.raises(ClientError) as e:
+        front.client().list_multipart_uploads(Bucket=f"{fault}-bucket")
+    meta = e.value.response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == status
+    assert e.value.response["Error"]["Code"] == {503: "ServiceUnavailable", 504: "GatewayTimeout", 502: "BadGateway"}[status]
+    assert len(meta["RequestId"]) == 16
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("fault,status", FAULTS)
+def test_bos_callers(front, fault, status):
+    started = time.monotonic()
+    with pytest.raises(BceHttpClientError) as e:
+        front.bos().list_multipart_uploads(f"{fault}-bucket")
+    err = e.value.last_error
+    assert err.status_code == status
+    assert err.request_id
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("fault,status", FAULTS)
+def test_qumulo_callers(front, fault, status):
+    started = time.monotonic()
+    with pytest.raises(RequestError) as e:
+        front.qumulo().s3.list_uploads(f"{fault}-bucket")
+    assert e.value.status_code == status
+    assert e.value.error_class.startswith("backend_")
+    assert time.monotonic() - started < 10
+
+
+def test_the_gateway_keeps_serving_after_faults(front):
+    s3 = front.client()
+    s3.create_bucket(Bucket="still-fine")
+    assert s3.list_multipart_uploads(Bucket="still-fine")["IsTruncated"] is False
