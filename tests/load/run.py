@@ -1,8 +1,8 @@
 """Load comparison: a listing answered directly by a backend, through dragoman in the same
 dialect, and through dragoman translated to another dialect. Prints req/s, p50, p99 and ratios.
 
-The backend is a BOS service played by a dragoman over its embedded store (the S3 backend and
-LocalStack join this table when the S3 backend lands). Requests are signed once and replayed by
+The backend is a BOS service played by a dragoman over its embedded store (LocalStack as an S3
+backend is not in this table yet). Requests are signed once and replayed by
 wrk: a bce-auth-v1 signature is valid for 30 minutes and SigV4 allows 15 minutes of skew, far
 longer than a run.
 """

@@ -242,7 +242,7 @@ impl<T: BosTransport> Backend for BosBackend<T> {
         match op {
             Operation::ListUploads(q) => self.list(q).await.map(Outcome::Page),
             other => Err(Error::NotImplemented {
-                what: format!("{} on a BOS backend", other.name()),
+                what: format!("{} on backend {}", other.name(), self.name),
             }),
         }
     }

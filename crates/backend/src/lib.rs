@@ -7,6 +7,7 @@ pub mod http;
 mod planner;
 mod qumulo;
 mod router;
+mod s3;
 
 use async_trait::async_trait;
 use dragoman_model::{Error, Operation, Outcome};
@@ -16,6 +17,7 @@ pub use embedded::EmbeddedBackend;
 pub use planner::Planner;
 pub use qumulo::{HttpQumulo, QumuloAuth, QumuloBackend, QumuloBackendConfig, QumuloTransport};
 pub use router::{Route, Router};
+pub use s3::{HttpS3, S3Backend, S3BackendConfig, s3_backend};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {

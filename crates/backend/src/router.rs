@@ -100,11 +100,28 @@ impl Router {
                 continue;
             }
             asked.push(backend);
-            let Outcome::Buckets(found) = backend.execute(Operation::ListBuckets).await? else {
-                return Err(Error::internal(format!(
-                    "{} answered a bucket listing with something else",
-                    backend.name()
-                )));
+            let found = match backend.execute(Operation::ListBuckets).await {
+                Ok(Outcome::Buckets(found)) => found,
+                // A backend that cannot list its buckets: the literal names routed to it.
+                Err(Error::NotImplemented { .. }) => self
+                    .routes
+                    .iter()
+                    .filter(|r| {
+                        Arc::ptr_eq(&r.backend, backend)
+                            && !r.buckets.contains(['*', '?', '[', '{'])
+                    })
+                    .map(|r| Bucket {
+                        name: r.backend_name(&r.buckets),
+                        created: dragoman_model::Timestamp::default(),
+                    })
+                    .collect(),
+                Ok(_) => {
+                    return Err(Error::internal(format!(
+                        "{} answered a bucket listing with something else",
+                        backend.name()
+                    )));
+                }
+                Err(e) => return Err(e),
             };
             for b in found {
                 // The caller's names this backend bucket can have: through any route to this

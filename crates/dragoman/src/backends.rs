@@ -7,7 +7,7 @@ use std::time::Duration;
 use dragoman_backend::http::HttpOptions;
 use dragoman_backend::{
     Backend, BosBackend, BosBackendConfig, Planner, QumuloAuth, QumuloBackend, QumuloBackendConfig,
-    Route, Router,
+    Route, Router, S3BackendConfig, s3_backend,
 };
 use dragoman_dialect_bos::client::Endpoint;
 
@@ -49,6 +49,31 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
                     access_key: b.access_key.clone().unwrap_or_default(),
                     secret_key: b.secret_key.clone().unwrap_or_default(),
                     honours_upload_id_marker: b.honours_upload_id_marker,
+                    http: http_options(b),
+                })
+                .map_err(failed)?,
+            )
+        }
+        "s3" => {
+            let uri: http::Uri = b
+                .endpoint
+                .parse()
+                .map_err(|e| format!("backends.{name}.endpoint: {e}"))?;
+            let endpoint = dragoman_dialect_s3::client::Endpoint {
+                scheme: uri.scheme_str().unwrap_or("https").to_owned(),
+                authority: uri
+                    .authority()
+                    .map(|a| a.to_string())
+                    .ok_or_else(|| format!("backends.{name}.endpoint has no host"))?,
+                virtual_hosted: b.addressing.as_deref() == Some("virtual"),
+                region: b.region.clone().unwrap_or_else(|| "us-east-1".into()),
+            };
+            Arc::new(
+                s3_backend(S3BackendConfig {
+                    name: name.to_owned(),
+                    endpoint,
+                    access_key: b.access_key.clone().unwrap_or_default(),
+                    secret_key: b.secret_key.clone().unwrap_or_default(),
                     http: http_options(b),
                 })
                 .map_err(failed)?,

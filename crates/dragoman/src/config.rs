@@ -161,14 +161,17 @@ impl Default for TlsSection {
 #[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackendSection {
-    /// `bos` or `qumulo` (`embedded` is built in; `s3` comes with the S3 backend).
+    /// `s3`, `bos` or `qumulo` (`embedded` is built in).
     pub kind: String,
-    /// `http(s)://host[:port]`: a BOS region endpoint or a Qumulo cluster's REST API.
+    /// `http(s)://host[:port]`: an S3 or BOS endpoint, or a Qumulo cluster's REST API.
     pub endpoint: String,
-    /// BOS: `path` (`/<bucket>`) or `virtual` (`<bucket>.<endpoint host>`).
+    /// S3 and BOS: `path` (`/<bucket>`) or `virtual` (`<bucket>.<endpoint host>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addressing: Option<String>,
-    /// BOS credentials.
+    /// S3: the region requests are signed for (default `us-east-1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// S3 and BOS credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,7 +426,7 @@ impl Config {
                 }
             };
             match b.kind.as_str() {
-                "bos" => {
+                "bos" | "s3" => {
                     needs("access_key", &b.access_key, &mut problems);
                     needs("secret_key", &b.secret_key, &mut problems);
                     if !matches!(b.addressing.as_deref(), None | Some("path" | "virtual")) {
@@ -437,11 +440,8 @@ impl Config {
                         ));
                     }
                 }
-                "s3" => problems.push(format!(
-                    "{at}: kind \"s3\" is not available in this version of dragoman"
-                )),
                 other => problems.push(format!(
-                    "{at}: kind {other:?} is not one of \"bos\", \"qumulo\""
+                    "{at}: kind {other:?} is not one of \"s3\", \"bos\", \"qumulo\""
                 )),
             }
             if !scheme_ok {
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn example_configurations_are_valid() {
-        for name in ["bos-backend.toml", "qumulo-backend.toml"] {
+        for name in ["s3-backend.toml", "bos-backend.toml", "qumulo-backend.toml"] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../config")
                 .join(name);

@@ -1,0 +1,419 @@
+//! The client side: what dragoman sends to an S3 service and how it reads the answers.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity as AwsIdentity;
+use bytes::Bytes;
+use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
+use dragoman_wire::uri_encode;
+use http::{Method, Request};
+use serde::Deserialize;
+
+/// Where an S3 service listens and how buckets are addressed on it.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub scheme: String,
+    pub authority: String,
+    /// `<bucket>.<authority>` rather than `/<bucket>`.
+    pub virtual_hosted: bool,
+    pub region: String,
+}
+
+/// One ListMultipartUploads request as S3 understands it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    pub bucket: String,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub key_marker: Option<String>,
+    pub upload_id_marker: Option<String>,
+    pub max: u16,
+}
+
+/// Builds the unsigned `GET ?uploads` request.
+pub fn list_request(ep: &Endpoint, r: &ListRequest) -> Result<Request<Bytes>, Error> {
+    let (host, path) = if ep.virtual_hosted {
+        (format!("{}.{}", r.bucket, ep.authority), "/".to_owned())
+    } else {
+        (
+            ep.authority.clone(),
+            format!("/{}", uri_encode(r.bucket.as_bytes(), true)),
+        )
+    };
+    let mut q = vec![
+        ("uploads".to_owned(), String::new()),
+        ("max-uploads".to_owned(), r.max.to_string()),
+    ];
+    if !r.prefix.is_empty() {
+        q.push(("prefix".into(), r.prefix.clone()));
+    }
+    if let Some(d) = r.delimiter.as_deref().filter(|d| !d.is_empty()) {
+        q.push(("delimiter".into(), d.to_owned()));
+    }
+    if let Some(k) = r.key_marker.as_deref().filter(|k| !k.is_empty()) {
+        q.push(("key-marker".into(), k.to_owned()));
+        if let Some(u) = r.upload_id_marker.as_deref().filter(|u| !u.is_empty()) {
+            q.push(("upload-id-marker".into(), u.to_owned()));
+        }
+    }
+    let query: Vec<String> = q
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                uri_encode(k.as_bytes(), false),
+                uri_encode(v.as_bytes(), false)
+            )
+        })
+        .collect();
+    Request::builder()
+        .method(Method::GET)
+        .uri(format!("{}://{host}{path}?{}", ep.scheme, query.join("&")))
+        .header(http::header::HOST, host)
+        .body(Bytes::new())
+        .map_err(|e| Error::internal(format!("cannot build an S3 request: {e}")))
+}
+
+/// Signs a request with SigV4 (the `aws-sigv4` crate, S3's settings: single URI encoding, no
+/// path normalisation, `x-amz-content-sha256`).
+pub fn sign_request(
+    mut req: Request<Bytes>,
+    region: &str,
+    access_key: &str,
+    secret_key: &str,
+    now: Timestamp,
+) -> Result<Request<Bytes>, Error> {
+    let failed =
+        |e: &dyn std::fmt::Display| Error::internal(format!("cannot sign an S3 request: {e}"));
+    let identity: AwsIdentity =
+        Credentials::new(access_key, secret_key, None, None, "dragoman").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let time = UNIX_EPOCH + Duration::from_secs(u64::try_from(now.as_secs()).unwrap_or(0));
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| failed(&e))?
+        .into();
+    let uri = req.uri().to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let signable = SignableRequest::new(
+        req.method().as_str(),
+        uri,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(req.body()),
+    )
+    .map_err(|e| failed(&e))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| failed(&e))?
+        .into_parts();
+    instructions.apply_to_request_http1x(&mut req);
+    Ok(req)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OwnerXml {
+    #[serde(rename = "ID")]
+    id: Option<String>,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UploadXml {
+    key: String,
+    upload_id: String,
+    initiator: Option<OwnerXml>,
+    owner: Option<OwnerXml>,
+    storage_class: Option<String>,
+    initiated: String,
+    checksum_algorithm: Option<String>,
+    checksum_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PrefixXml {
+    prefix: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListXml {
+    #[serde(default)]
+    is_truncated: bool,
+    next_key_marker: Option<String>,
+    next_upload_id_marker: Option<String>,
+    #[serde(default, rename = "Upload")]
+    uploads: Vec<UploadXml>,
+    #[serde(default, rename = "CommonPrefixes")]
+    prefixes: Vec<PrefixXml>,
+}
+
+/// One page as an S3 service answered it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct S3Page {
+    /// Uploads and common prefixes interleaved in key order.
+    pub entries: Vec<Entry>,
+    pub truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_upload_id_marker: Option<String>,
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::BadBackendAnswer {
+        message: message.into(),
+    }
+}
+
+fn identity(o: Option<OwnerXml>) -> Option<Identity> {
+    o.map(|o| Identity {
+        id: o.id,
+        display_name: o.display_name,
+    })
+    .filter(|i| i.id.is_some() || i.display_name.is_some())
+}
+
+/// The name of the document's root element.
+fn root_element(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        let start = rest.find('<')?;
+        rest = &rest[start + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+        return Some(&rest[..end]);
+    }
+}
+
+/// Reads a `ListMultipartUploadsResult`.
+pub fn parse_list(body: &[u8]) -> Result<S3Page, Error> {
+    let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
+    // serde ignores the root element's name; an HTML page or another document must not pass
+    // for an empty listing.
+    if root_element(text) != Some("ListMultipartUploadsResult") {
+        return Err(bad(
+            "S3 answered something other than a ListMultipartUploadsResult",
+        ));
+    }
+    let x: ListXml = quick_xml::de::from_str(text).map_err(|e| {
+        bad(format!(
+            "S3 listing is not a ListMultipartUploadsResult: {e}"
+        ))
+    })?;
+    let mut entries = Vec::with_capacity(x.uploads.len() + x.prefixes.len());
+    for u in x.uploads {
+        let initiated = Timestamp::parse_rfc3339(&u.initiated).ok_or_else(|| {
+            bad(format!(
+                "S3 upload {} has Initiated {:?}",
+                u.upload_id, u.initiated
+            ))
+        })?;
+        entries.push(Entry::Upload(Upload {
+            key: u.key,
+            upload_id: u.upload_id,
+            initiated,
+            owner: identity(u.owner),
+            initiator: identity(u.initiator),
+            storage_class: u.storage_class.as_deref().map(StorageClass::from_s3),
+            checksum_algorithm: u.checksum_algorithm,
+            checksum_type: u.checksum_type,
+            state: Default::default(),
+        }));
+    }
+    entries.extend(x.prefixes.into_iter().map(|p| Entry::Prefix(p.prefix)));
+    // S3 lists uploads and prefixes apart; a stable merge by key restores the interleaving.
+    entries.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
+    Ok(S3Page {
+        entries,
+        truncated: x.is_truncated,
+        next_key_marker: x.next_key_marker.filter(|m| !m.is_empty()),
+        next_upload_id_marker: x.next_upload_id_marker.filter(|m| !m.is_empty()),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorXml {
+    code: Option<String>,
+    message: Option<String>,
+    argument_name: Option<String>,
+    argument_value: Option<String>,
+}
+
+/// Turns an S3 error answer into the canonical error the caller should see. Statuses survive,
+/// so retryable stays retryable; a refusal of dragoman's own credentials is the operator's
+/// problem, an unavailable backend, never the caller's signature error.
+pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&str>) -> Error {
+    let parsed: Option<ErrorXml> = std::str::from_utf8(body)
+        .ok()
+        .and_then(|t| quick_xml::de::from_str(t).ok());
+    let (code, message, arg) = match parsed {
+        Some(e) => (
+            e.code.unwrap_or_default(),
+            e.message.unwrap_or_default(),
+            (e.argument_name, e.argument_value),
+        ),
+        None => (String::new(), format!("S3 answered {status}"), (None, None)),
+    };
+    match code.as_str() {
+        "NoSuchBucket" => Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        },
+        "NoSuchUpload" => Error::NoSuchUpload {
+            upload_id: upload_id.unwrap_or_default().to_owned(),
+        },
+        "AccessDenied" | "AllAccessDisabled" => Error::AccessDenied { message },
+        "InvalidArgument" => Error::InvalidArgument {
+            name: arg.0.unwrap_or_default(),
+            value: arg.1.unwrap_or_default(),
+            message,
+        },
+        "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "RequestTimeTooSkewed"
+        | "AuthorizationHeaderMalformed"
+        | "ExpiredToken" => Error::BackendUnavailable {
+            message: format!("S3 refused dragoman's credentials: {code}: {message}"),
+        },
+        "SlowDown" | "Throttling" | "RequestLimitExceeded" => Error::Throttled { message },
+        _ => match status {
+            503 => Error::BackendUnavailable {
+                message: format!("S3: {code} {message}"),
+            },
+            500..=599 => Error::Internal {
+                message: format!("S3: {code} {message}"),
+            },
+            _ if code.is_empty() => {
+                bad(format!("S3 answered {status} without an S3 error document"))
+            }
+            _ => bad(format!("S3 answered {status} {code}: {message}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep() -> Endpoint {
+        Endpoint {
+            scheme: "http".into(),
+            authority: "127.0.0.1:9000".into(),
+            virtual_hosted: false,
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn requests_are_signed_so_dragomans_verifier_accepts_them() {
+        let r = ListRequest {
+            bucket: "mpu-test".into(),
+            prefix: "a b/".into(),
+            key_marker: Some("k ü".into()),
+            upload_id_marker: Some("u1".into()),
+            max: 5,
+            ..Default::default()
+        };
+        let now = Timestamp::from_secs(1_767_323_045);
+        let req = sign_request(
+            list_request(&ep(), &r).unwrap_or_else(|e| panic!("{e}")),
+            "us-east-1",
+            "AK",
+            "SECRET",
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (parts, body) = req.into_parts();
+        let config = crate::S3Config {
+            region: "us-east-1".into(),
+            domains: vec![],
+        };
+        let secret = |k: &str| (k == "AK").then(|| "SECRET".to_owned());
+        assert_eq!(
+            crate::verify(&config, &parts, &body, &secret, now),
+            Ok(Some("AK".into()))
+        );
+        let op = crate::decode(&config, &parts).unwrap_or_else(|e| panic!("{e}"));
+        let dragoman_model::Operation::ListUploads(q) = op else {
+            panic!("{op:?}")
+        };
+        assert_eq!((q.prefix.as_str(), q.max), ("a b/", 5));
+    }
+
+    #[test]
+    fn pages_and_errors_are_read() {
+        let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>b</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>
+<NextKeyMarker>z</NextKeyMarker><NextUploadIdMarker>U2</NextUploadIdMarker><MaxUploads>3</MaxUploads><IsTruncated>true</IsTruncated>
+<Upload><Key>a &amp; b</Key><UploadId>U1</UploadId><Initiator><ID>i</ID><DisplayName>alice</DisplayName></Initiator><Owner><ID>o</ID></Owner><StorageClass>STANDARD</StorageClass><Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload>
+<Upload><Key>z</Key><UploadId>U2</UploadId><StorageClass>GLACIER</StorageClass><Initiated>2026-01-02T03:04:06.000Z</Initiated></Upload>
+<CommonPrefixes><Prefix>m/</Prefix></CommonPrefixes></ListMultipartUploadsResult>"#;
+        let p = parse_list(xml).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.entries.iter().map(Entry::key).collect::<Vec<_>>(),
+            ["a & b", "m/", "z"]
+        );
+        assert!(p.truncated);
+        assert_eq!(p.next_upload_id_marker.as_deref(), Some("U2"));
+        assert!(matches!(
+            parse_list(b"<html/>"),
+            Err(Error::BadBackendAnswer { .. })
+        ));
+        let e = |s, b: &str| parse_error(s, b.as_bytes(), "bkt", None);
+        assert_eq!(
+            e(
+                404,
+                "<Error><Code>NoSuchBucket</Code><Message>m</Message></Error>"
+            ),
+            Error::NoSuchBucket {
+                bucket: "bkt".into()
+            }
+        );
+        assert!(matches!(
+            e(
+                503,
+                "<Error><Code>SlowDown</Code><Message>m</Message></Error>"
+            ),
+            Error::Throttled { .. }
+        ));
+        assert!(matches!(
+            e(
+                403,
+                "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error>"
+            ),
+            Error::BackendUnavailable { .. }
+        ));
+        assert!(matches!(
+            e(
+                400,
+                "<Error><Code>InvalidArgument</Code><Message>Invalid uploadId marker</Message><ArgumentName>upload-id-marker</ArgumentName><ArgumentValue>x</ArgumentValue></Error>"
+            ),
+            Error::InvalidArgument { .. }
+        ));
+        assert!(matches!(e(502, "<html>"), Error::Internal { .. }));
+    }
+}
