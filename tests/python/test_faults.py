@@ -49,12 +49,15 @@ def front(tmp_path_factory):
     dead_port = closed.getsockname()[1]
     closed.close()
     silent = serve_forever(None)
+    slow_down = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+    throttled = serve_forever(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n%s" % (len(slow_down), slow_down))
     garbled = serve_forever(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nnot-a-page!")
     extra = ""
-    for name, port in [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1])]:
+    for name, port in [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1]),
+                       ("throttled", throttled.getsockname()[1])]:
         extra += f"""
 [backends.{name}]
-kind = "bos"
+kind = "{'s3' if name == 'throttled' else 'bos'}"
 endpoint = "http://127.0.0.1:{port}"
 access_key = "{ACCESS_KEY}"
 secret_key = "{SECRET_KEY}"
@@ -69,9 +72,10 @@ backend = "{name}"
     assert gw.stop() == 0, gw.log.read_text()
     silent.close()
     garbled.close()
+    throttled.close()
 
 
-FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502)]
+FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502), ("throttled", 503)]
 
 
 @pytest.mark.parametrize("fault,status", FAULTS)
@@ -81,7 +85,8 @@ def test_s3_callers(front, fault, status):
         front.client().list_multipart_uploads(Bucket=f"{fault}-bucket")
     meta = e.value.response["ResponseMetadata"]
     assert meta["HTTPStatusCode"] == status
-    assert e.value.response["Error"]["Code"] == {503: "ServiceUnavailable", 504: "GatewayTimeout", 502: "BadGateway"}[status]
+    want = "SlowDown" if fault == "throttled" else {503: "ServiceUnavailable", 504: "GatewayTimeout", 502: "BadGateway"}[status]
+    assert e.value.response["Error"]["Code"] == want
     assert len(meta["RequestId"]) == 16
     assert time.monotonic() - started < 10
 
@@ -93,6 +98,8 @@ def test_bos_callers(front, fault, status):
         front.bos().list_multipart_uploads(f"{fault}-bucket")
     err = e.value.last_error
     assert err.status_code == status
+    if fault == "throttled":
+        assert err.code == "SlowDown"
     assert err.request_id
     assert time.monotonic() - started < 10
 
@@ -103,7 +110,10 @@ def test_qumulo_callers(front, fault, status):
     with pytest.raises(RequestError) as e:
         front.qumulo().s3.list_uploads(f"{fault}-bucket")
     assert e.value.status_code == status
-    assert e.value.error_class.startswith("backend_")
+    if fault == "throttled":
+        assert e.value.error_class == "throttled_error"
+    else:
+        assert e.value.error_class.startswith("backend_")
     assert time.monotonic() - started < 10
 
 

@@ -230,6 +230,31 @@ async fn tls_is_verified_unless_explicitly_skipped() {
 }
 
 #[tokio::test]
+async fn a_bucket_past_the_read_bound_is_a_clear_error() {
+    let s = start(Duration::from_secs(3600)).await;
+    let small = QumuloBackend::new(QumuloBackendConfig {
+        name: "small".into(),
+        base_url: format!("https://{}", s.addr),
+        auth: login("admin-password"),
+        http: trusted(&s),
+        page_limit: None,
+        max_uploads: 5,
+        snapshot_ttl: Duration::from_secs(5),
+    })
+    .unwrap();
+    match small
+        .execute(Operation::ListUploads(ListUploads::bucket("bkt")))
+        .await
+    {
+        Err(Error::BackendUnavailable { message }) => assert!(
+            message.contains("more than 5 uploads") && message.contains("max_uploads"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn errors_and_abort() {
     let s = start(Duration::from_secs(3600)).await;
     let b = backend(&s, login("admin-password"), trusted(&s));
