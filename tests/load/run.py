@@ -1,8 +1,8 @@
 """Load comparison: a listing answered directly by a backend, through dragoman in the same
 dialect, and through dragoman translated to another dialect. Prints req/s, p50, p99 and ratios.
 
-The backend is a BOS service played by a dragoman over its embedded store (LocalStack as an S3
-backend is not in this table yet). Requests are signed once and replayed by
+Two backends: an S3 service (LocalStack 4.4.0, started by scripts/with-localstack) and a BOS
+service played by a dragoman over its embedded store. Requests are signed once and replayed by
 wrk: a bce-auth-v1 signature is valid for 30 minutes and SigV4 allows 15 minutes of skew, far
 longer than a run.
 """
@@ -29,6 +29,7 @@ from botocore.credentials import Credentials  # noqa: E402
 from conftest import ACCESS_KEY, REGION, SECRET_KEY, Dragoman  # noqa: E402
 
 BUCKET = "load"
+LS_BUCKET = "load-localstack"
 
 
 def bce_headers(port, path, query, ak=ACCESS_KEY, sk=SECRET_KEY):
@@ -44,9 +45,9 @@ def bce_headers(port, path, query, ak=ACCESS_KEY, sk=SECRET_KEY):
     return {"x-bce-date": ts, "Authorization": f"{prefix}//{signature}"}
 
 
-def s3_headers(url):
+def s3_headers(url, ak=ACCESS_KEY, sk=SECRET_KEY):
     req = AWSRequest(method="GET", url=url)
-    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", REGION).add_auth(req)
+    S3SigV4Auth(Credentials(ak, sk), "s3", REGION).add_auth(req)
     return {k: v for k, v in req.headers.items() if k.lower() != "host"}
 
 
@@ -88,9 +89,28 @@ def main():
         s3.create_bucket(Bucket=BUCKET)
         for i in range(args.uploads):
             s3.create_multipart_upload(Bucket=BUCKET, Key=f"logs/2026/11/{i // 100:02}/part {i:05}.bin")
+        localstack = os.environ["DRAGOMAN_TEST_LOCALSTACK"]
+        import boto3
+        from botocore.config import Config
+
+        ls = boto3.client("s3", endpoint_url=localstack, aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name=REGION, config=Config(s3={"addressing_style": "path"}))
+        ls.create_bucket(Bucket=LS_BUCKET)
+        for i in range(args.uploads):
+            ls.create_multipart_upload(Bucket=LS_BUCKET, Key=f"logs/2026/11/{i // 100:02}/part {i:05}.bin")
         front = Dragoman(work / "front", f"""
 [log]
 filter = "warn"
+
+[backends.localstack]
+kind = "s3"
+endpoint = "{localstack}"
+access_key = "test"
+secret_key = "test"
+
+[[routes]]
+buckets = "{LS_BUCKET}"
+backend = "localstack"
 
 [backends.bos-remote]
 kind = "bos"
@@ -103,6 +123,23 @@ buckets = "{BUCKET}"
 backend = "bos-remote"
 """).start()
         rows = []
+        ls_port = int(localstack.rsplit(":", 1)[1])
+        for page in (10, 1000):
+            s3_qs = f"uploads&max-uploads={page}"
+            direct = f"http://127.0.0.1:{ls_port}/{LS_BUCKET}?{s3_qs}"
+            same = f"http://127.0.0.1:{front.port}/{LS_BUCKET}?{s3_qs}"
+            bos_query = {"uploads": "", "maxUploads": str(page)}
+            translated = f"http://127.0.0.1:{front.port}/{LS_BUCKET}?uploads=&maxUploads={page}"
+            scenarios = [
+                ("direct: S3 caller -> S3 (LocalStack)", direct, s3_headers(direct, "test", "test")),
+                ("dragoman, same dialect: S3 -> S3", same, s3_headers(same)),
+                ("dragoman, translated: BOS -> S3", translated, bce_headers(front.port, f"/{LS_BUCKET}", bos_query)),
+            ]
+            base = None
+            for name, url, headers in scenarios:
+                rps, p50, p99 = wrk(url, headers, args.duration, args.connections)
+                base = base or (rps, p50, p99)
+                rows.append((name, page, rps, p50, p99, rps / base[0], p50 / base[1]))
         for page in (10, 1000):
             bos_query = {"uploads": "", "maxUploads": str(page)}
             bos_qs = f"uploads=&maxUploads={page}"
