@@ -6,15 +6,14 @@
 //! `keyMarker=<key>`. Set `honours_upload_id_marker` for services known to honour it.
 
 use async_trait::async_trait;
-use dragoman_dialect_bos::client::{
-    BosPage, Endpoint, ListRequest, list_request, parse_error, parse_list, sign_request,
-};
+use dragoman_dialect_bos::client::{Endpoint, list_request, parse_error, parse_list, sign_request};
 use dragoman_model::{
     Cursor, Entry, Error, ListUploads, Operation, Outcome, Timestamp, UploadsPage, common_prefix,
 };
+use dragoman_wire::{MarkerPage, MarkerRequest};
 
 use crate::Backend;
-use crate::http::{HttpOptions, client, transport_error};
+use crate::http::{HttpOptions, client, now, send};
 
 #[derive(Clone, Debug)]
 pub struct BosBackendConfig {
@@ -30,7 +29,7 @@ pub struct BosBackendConfig {
 /// the real one; tests put an in-memory BOS behind the same planner logic.
 #[async_trait]
 pub trait BosTransport: Send + Sync + 'static {
-    async fn list(&self, r: &ListRequest) -> Result<BosPage, Error>;
+    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error>;
 }
 
 /// A BOS service over HTTP, signing with bce-auth-v1.
@@ -66,38 +65,22 @@ impl<T: BosTransport> BosBackend<T> {
         }
     }
 
-    async fn fetch(&self, r: &ListRequest) -> Result<BosPage, Error> {
+    async fn fetch(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
         self.transport.list(r).await
     }
 }
 
 #[async_trait]
 impl BosTransport for HttpBos {
-    async fn list(&self, r: &ListRequest) -> Result<BosPage, Error> {
-        let now = Timestamp::from_nanos(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-                .unwrap_or(0),
-        );
+    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
+        let c = &self.config;
         let req = sign_request(
-            list_request(&self.config.endpoint, r)?,
-            &self.config.access_key,
-            &self.config.secret_key,
-            now,
+            list_request(&c.endpoint, r)?,
+            &c.access_key,
+            &c.secret_key,
+            now(),
         )?;
-        let req = reqwest::Request::try_from(req)
-            .map_err(|e| Error::internal(format!("BOS request: {e}")))?;
-        let resp = self
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| transport_error(&self.config.name, &e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&self.config.name, &e))?;
+        let (status, body) = send(&self.http, &c.name, req).await?;
         if (200..300).contains(&status) {
             parse_list(&body)
         } else {
@@ -118,7 +101,7 @@ impl<T: BosTransport> BosBackend<T> {
         let mut same_key = Vec::new();
         let mut marker = None;
         loop {
-            let r = ListRequest {
+            let r = MarkerRequest {
                 bucket: q.bucket.clone(),
                 prefix: key.to_owned(),
                 key_marker: marker.clone(),
@@ -181,7 +164,7 @@ impl<T: BosTransport> BosBackend<T> {
         let q = q.clone();
         let max = usize::from(q.max);
         let mut entries = Vec::new();
-        let mut request = ListRequest {
+        let mut request = MarkerRequest {
             bucket: q.bucket.clone(),
             prefix: q.prefix.clone(),
             delimiter: q.delimiter().map(str::to_owned),

@@ -67,3 +67,33 @@ pub fn transport_error(backend: &str, e: &reqwest::Error) -> Error {
         }
     }
 }
+
+/// Sends a request and reads the whole answer: `(status, body)`, or the transport error as
+/// the caller should see it.
+pub async fn send(
+    client: &reqwest::Client,
+    backend: &str,
+    req: ::http::Request<bytes::Bytes>,
+) -> Result<(u16, bytes::Bytes), Error> {
+    let req = reqwest::Request::try_from(req)
+        .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
+    let resp = client
+        .execute(req)
+        .await
+        .map_err(|e| transport_error(backend, &e))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(backend, &e))?;
+    Ok((status, body))
+}
+
+/// The wall clock, for signing requests.
+pub fn now() -> dragoman_model::Timestamp {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    dragoman_model::Timestamp::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
+}

@@ -20,7 +20,7 @@ use std::time::Instant;
 use tokio::sync::Mutex;
 
 use crate::Backend;
-use crate::http::{HttpOptions, client, transport_error};
+use crate::http::{HttpOptions, client, send};
 
 #[derive(Clone)]
 pub enum QumuloAuth {
@@ -103,19 +103,7 @@ impl QumuloBackend {
 
 impl HttpQumulo {
     async fn send(&self, req: Request<Bytes>) -> Result<(u16, Bytes), Error> {
-        let req = reqwest::Request::try_from(req)
-            .map_err(|e| Error::internal(format!("Qumulo request: {e}")))?;
-        let resp = self
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| transport_error(&self.config.name, &e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&self.config.name, &e))?;
-        Ok((status, body))
+        send(&self.http, &self.config.name, req).await
     }
 
     fn refused(&self, e: &Error) -> Error {

@@ -3,12 +3,12 @@
 //! key-marker and upload-id-marker.
 
 use async_trait::async_trait;
-use dragoman_dialect_bos::client::{BosPage, ListRequest};
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
-use dragoman_model::{Error, Timestamp};
+use dragoman_model::Error;
+use dragoman_wire::{MarkerPage, MarkerRequest};
 
 use crate::bos::{BosBackend, BosTransport};
-use crate::http::{HttpOptions, client, transport_error};
+use crate::http::{HttpOptions, client, now, send};
 
 #[derive(Clone, Debug)]
 pub struct S3BackendConfig {
@@ -39,54 +39,22 @@ pub fn s3_backend(config: S3BackendConfig) -> Result<S3Backend, Error> {
     ))
 }
 
-fn now() -> Timestamp {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    Timestamp::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
-}
-
 #[async_trait]
 impl BosTransport for HttpS3 {
-    async fn list(&self, r: &ListRequest) -> Result<BosPage, Error> {
+    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
         let c = &self.config;
-        let request = s3::ListRequest {
-            bucket: r.bucket.clone(),
-            prefix: r.prefix.clone(),
-            delimiter: r.delimiter.clone(),
-            key_marker: r.key_marker.clone(),
-            upload_id_marker: r.upload_id_marker.clone(),
-            max: r.max,
-        };
+
         let req = s3::sign_request(
-            s3::list_request(&c.endpoint, &request)?,
+            s3::list_request(&c.endpoint, r)?,
             &c.endpoint.region,
             &c.access_key,
             &c.secret_key,
             now(),
         )?;
-        let req = reqwest::Request::try_from(req)
-            .map_err(|e| Error::internal(format!("S3 request: {e}")))?;
-        let resp = self
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| transport_error(&c.name, &e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&c.name, &e))?;
+        let (status, body) = send(&self.http, &c.name, req).await?;
         if status != 200 {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
-        let p = s3::parse_list(&body)?;
-        Ok(BosPage {
-            entries: p.entries,
-            truncated: p.truncated,
-            next_key_marker: p.next_key_marker,
-            next_upload_id_marker: p.next_upload_id_marker,
-        })
+        s3::parse_list(&body)
     }
 }

@@ -17,13 +17,13 @@ use async_trait::async_trait;
 use dragoman_backend::{
     Backend, BosBackend, BosTransport, EmbeddedBackend, Planner, QumuloBackend, QumuloTransport,
 };
-use dragoman_dialect_bos::client::{BosPage, ListRequest};
 use dragoman_dialect_qumulo::client::QumuloPage;
 use dragoman_model::{
     Cursor, Entry, Error, ListUploads, Operation, Outcome, StorageClass, Timestamp, Upload,
     common_prefix, paginate,
 };
 use dragoman_store::{Store, new_upload_id};
+use dragoman_wire::{MarkerPage, MarkerRequest};
 use proptest::prelude::*;
 
 type Shared = Arc<Mutex<Vec<Upload>>>;
@@ -42,7 +42,7 @@ struct MemoryBos {
 
 #[async_trait]
 impl BosTransport for MemoryBos {
-    async fn list(&self, r: &ListRequest) -> Result<BosPage, Error> {
+    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
         let all = sorted(&self.uploads.lock().unwrap());
         let after = r.key_marker.clone().map(|k| {
             match (&r.upload_id_marker, self.honours_upload_id_marker) {
@@ -64,7 +64,7 @@ impl BosTransport for MemoryBos {
         let page = paginate(&all, &q)?;
         let next_key_marker = page.entries.last().map(|e| e.key().to_owned());
         let next_upload_id_marker = page.uploads().last().map(|u| u.upload_id.clone());
-        Ok(BosPage {
+        Ok(MarkerPage {
             entries: page.entries,
             truncated: page.truncated,
             next_key_marker,

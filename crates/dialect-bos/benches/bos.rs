@@ -4,9 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dragoman_dialect_bos::client::{Endpoint, ListRequest, list_request, parse_list, sign_request};
+use dragoman_dialect_bos::client::{Endpoint, list_request, parse_list, sign_request};
 use dragoman_dialect_bos::{list_uploads_json, verify};
 use dragoman_model::{Entry, Identity, ListUploads, StorageClass, Timestamp, Upload, UploadsPage};
+use dragoman_wire::MarkerRequest;
 
 fn page(n: usize) -> UploadsPage {
     let entries = (0..n)
@@ -49,7 +50,7 @@ fn bench(c: &mut Criterion) {
         authority: "127.0.0.1:8080".into(),
         virtual_hosted: false,
     };
-    let r = ListRequest {
+    let r = MarkerRequest {
         bucket: "bench".into(),
         prefix: "logs/2026/".into(),
         delimiter: Some("/".into()),

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::uri_encode;
+use dragoman_wire::{MarkerPage, MarkerRequest, uri_encode};
 use http::{Method, Request};
 use serde::Deserialize;
 
@@ -21,20 +21,8 @@ pub struct Endpoint {
     pub virtual_hosted: bool,
 }
 
-/// One listing request as BOS itself understands it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListRequest {
-    pub bucket: String,
-    pub prefix: String,
-    pub delimiter: Option<String>,
-    pub key_marker: Option<String>,
-    /// Sent only when set. Whether live BOS honours it is not documented (spec/bos.md §7).
-    pub upload_id_marker: Option<String>,
-    pub max: u16,
-}
-
 /// Builds the unsigned `GET ?uploads` request.
-pub fn list_request(ep: &Endpoint, r: &ListRequest) -> Result<Request<Bytes>, Error> {
+pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, Error> {
     let (host, path) = if ep.virtual_hosted {
         (format!("{}.{}", r.bucket, ep.authority), "/".to_owned())
     } else {
@@ -99,16 +87,6 @@ pub fn sign_request(
         http::HeaderValue::from_str(&auth).map_err(bad)?,
     );
     Ok(Request::from_parts(parts, body))
-}
-
-/// One page as a BOS service answered it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BosPage {
-    /// Uploads and common prefixes interleaved in key order.
-    pub entries: Vec<Entry>,
-    pub truncated: bool,
-    pub next_key_marker: Option<String>,
-    pub next_upload_id_marker: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,7 +199,7 @@ fn bad(message: impl Into<String>) -> Error {
 }
 
 /// Reads a listing body.
-pub fn parse_list(body: &[u8]) -> Result<BosPage, Error> {
+pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     // Validating UTF-8 once for the whole body spares serde_json a check per string.
     let text = std::str::from_utf8(body).map_err(|_| bad("BOS listing is not UTF-8"))?;
     let b: ListBody = serde_json::from_str(text)
@@ -236,7 +214,7 @@ pub fn parse_list(body: &[u8]) -> Result<BosPage, Error> {
     // BOS lists uploads and prefixes apart; both are in key order and never share a key range,
     // so a stable merge by key restores the interleaving.
     entries.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
-    Ok(BosPage {
+    Ok(MarkerPage {
         entries,
         truncated: b.is_truncated,
         next_key_marker: b.next_key_marker.filter(|m| !m.is_empty()),
@@ -308,7 +286,7 @@ mod tests {
 
     #[test]
     fn requests_are_built_and_signed_so_the_verifier_accepts_them() {
-        let r = ListRequest {
+        let r = MarkerRequest {
             bucket: "mybucket".into(),
             prefix: "photos/2024/".into(),
             delimiter: Some("/".into()),

@@ -11,7 +11,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity as AwsIdentity;
 use bytes::Bytes;
 use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::uri_encode;
+use dragoman_wire::{MarkerPage, MarkerRequest, uri_encode};
 use http::{Method, Request};
 use serde::Deserialize;
 
@@ -25,19 +25,8 @@ pub struct Endpoint {
     pub region: String,
 }
 
-/// One ListMultipartUploads request as S3 understands it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListRequest {
-    pub bucket: String,
-    pub prefix: String,
-    pub delimiter: Option<String>,
-    pub key_marker: Option<String>,
-    pub upload_id_marker: Option<String>,
-    pub max: u16,
-}
-
 /// Builds the unsigned `GET ?uploads` request.
-pub fn list_request(ep: &Endpoint, r: &ListRequest) -> Result<Request<Bytes>, Error> {
+pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, Error> {
     let (host, path) = if ep.virtual_hosted {
         (format!("{}.{}", r.bucket, ep.authority), "/".to_owned())
     } else {
@@ -171,16 +160,6 @@ struct ListXml {
     prefixes: Vec<PrefixXml>,
 }
 
-/// One page as an S3 service answered it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct S3Page {
-    /// Uploads and common prefixes interleaved in key order.
-    pub entries: Vec<Entry>,
-    pub truncated: bool,
-    pub next_key_marker: Option<String>,
-    pub next_upload_id_marker: Option<String>,
-}
-
 fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
@@ -210,7 +189,7 @@ fn root_element(text: &str) -> Option<&str> {
 }
 
 /// Reads a `ListMultipartUploadsResult`.
-pub fn parse_list(body: &[u8]) -> Result<S3Page, Error> {
+pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
     // serde ignores the root element's name; an HTML page or another document must not pass
     // for an empty listing.
@@ -247,7 +226,7 @@ pub fn parse_list(body: &[u8]) -> Result<S3Page, Error> {
     entries.extend(x.prefixes.into_iter().map(|p| Entry::Prefix(p.prefix)));
     // S3 lists uploads and prefixes apart; a stable merge by key restores the interleaving.
     entries.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
-    Ok(S3Page {
+    Ok(MarkerPage {
         entries,
         truncated: x.is_truncated,
         next_key_marker: x.next_key_marker.filter(|m| !m.is_empty()),
@@ -330,7 +309,7 @@ mod tests {
 
     #[test]
     fn requests_are_signed_so_dragomans_verifier_accepts_them() {
-        let r = ListRequest {
+        let r = MarkerRequest {
             bucket: "mpu-test".into(),
             prefix: "a b/".into(),
             key_marker: Some("k ü".into()),

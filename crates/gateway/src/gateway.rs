@@ -5,10 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use dragoman_backend::Backend;
+use dragoman_backend::http::now;
 use dragoman_dialect_bos::BosConfig;
 use dragoman_dialect_qumulo::QumuloConfig;
 use dragoman_dialect_s3::S3Config;
@@ -67,14 +68,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Gateway {
     inner: Arc<Inner>,
-}
-
-fn now() -> Timestamp {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    Timestamp::from_nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
 }
 
 impl Gateway {

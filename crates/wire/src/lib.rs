@@ -1,7 +1,9 @@
 //! HTTP wire helpers every dialect shares. Pure functions over strings and `http` types.
 
+mod marker;
 mod route;
 
+pub use marker::{MarkerPage, MarkerRequest};
 pub use route::{BucketDialect, bodiless, operation};
 
 use dragoman_model::Error;
