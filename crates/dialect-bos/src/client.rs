@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::{MarkerPage, MarkerRequest, uri_encode};
-use http::{Method, Request};
+use dragoman_wire::{MarkerNames, MarkerPage, MarkerRequest};
+use http::Request;
 use serde::Deserialize;
 
 use crate::sign;
@@ -21,49 +21,18 @@ pub struct Endpoint {
     pub virtual_hosted: bool,
 }
 
+/// BOS's parameter names.
+const NAMES: MarkerNames = MarkerNames {
+    prefix: "prefix",
+    delimiter: "delimiter",
+    key_marker: "keyMarker",
+    upload_id_marker: "uploadIdMarker",
+    max: "maxUploads",
+};
+
 /// Builds the unsigned `GET ?uploads` request.
 pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, Error> {
-    let (host, path) = if ep.virtual_hosted {
-        (format!("{}.{}", r.bucket, ep.authority), "/".to_owned())
-    } else {
-        (
-            ep.authority.clone(),
-            format!("/{}", uri_encode(r.bucket.as_bytes(), true)),
-        )
-    };
-    let mut params: Vec<(&str, &str)> = vec![("uploads", "")];
-    if !r.prefix.is_empty() {
-        params.push(("prefix", &r.prefix));
-    }
-    if let Some(d) = r.delimiter.as_deref().filter(|d| !d.is_empty()) {
-        params.push(("delimiter", d));
-    }
-    if let Some(k) = r.key_marker.as_deref().filter(|k| !k.is_empty()) {
-        params.push(("keyMarker", k));
-    }
-    if let Some(u) = r.upload_id_marker.as_deref().filter(|u| !u.is_empty()) {
-        params.push(("uploadIdMarker", u));
-    }
-    let max = r.max.to_string();
-    params.push(("maxUploads", &max));
-    let mut query: Vec<String> = params
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                uri_encode(k.as_bytes(), false),
-                uri_encode(v.as_bytes(), false)
-            )
-        })
-        .collect();
-    query.sort();
-    let uri = format!("{}://{host}{path}?{}", ep.scheme, query.join("&"));
-    Request::builder()
-        .method(Method::GET)
-        .uri(uri)
-        .header(http::header::HOST, host)
-        .body(Bytes::new())
-        .map_err(|e| Error::internal(format!("cannot build a BOS request: {e}")))
+    r.to_http(&ep.scheme, &ep.authority, ep.virtual_hosted, &NAMES)
 }
 
 /// Signs a request with bce-auth-v1 and the default header set, as the official SDKs do.

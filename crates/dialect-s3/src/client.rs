@@ -11,8 +11,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity as AwsIdentity;
 use bytes::Bytes;
 use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::{MarkerPage, MarkerRequest, uri_encode};
-use http::{Method, Request};
+use dragoman_wire::{MarkerNames, MarkerPage, MarkerRequest};
+use http::Request;
 use serde::Deserialize;
 
 /// Where an S3 service listens and how buckets are addressed on it.
@@ -25,48 +25,18 @@ pub struct Endpoint {
     pub region: String,
 }
 
+/// S3's parameter names.
+const NAMES: MarkerNames = MarkerNames {
+    prefix: "prefix",
+    delimiter: "delimiter",
+    key_marker: "key-marker",
+    upload_id_marker: "upload-id-marker",
+    max: "max-uploads",
+};
+
 /// Builds the unsigned `GET ?uploads` request.
 pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, Error> {
-    let (host, path) = if ep.virtual_hosted {
-        (format!("{}.{}", r.bucket, ep.authority), "/".to_owned())
-    } else {
-        (
-            ep.authority.clone(),
-            format!("/{}", uri_encode(r.bucket.as_bytes(), true)),
-        )
-    };
-    let mut q = vec![
-        ("uploads".to_owned(), String::new()),
-        ("max-uploads".to_owned(), r.max.to_string()),
-    ];
-    if !r.prefix.is_empty() {
-        q.push(("prefix".into(), r.prefix.clone()));
-    }
-    if let Some(d) = r.delimiter.as_deref().filter(|d| !d.is_empty()) {
-        q.push(("delimiter".into(), d.to_owned()));
-    }
-    if let Some(k) = r.key_marker.as_deref().filter(|k| !k.is_empty()) {
-        q.push(("key-marker".into(), k.to_owned()));
-        if let Some(u) = r.upload_id_marker.as_deref().filter(|u| !u.is_empty()) {
-            q.push(("upload-id-marker".into(), u.to_owned()));
-        }
-    }
-    let query: Vec<String> = q
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                uri_encode(k.as_bytes(), false),
-                uri_encode(v.as_bytes(), false)
-            )
-        })
-        .collect();
-    Request::builder()
-        .method(Method::GET)
-        .uri(format!("{}://{host}{path}?{}", ep.scheme, query.join("&")))
-        .header(http::header::HOST, host)
-        .body(Bytes::new())
-        .map_err(|e| Error::internal(format!("cannot build an S3 request: {e}")))
+    r.to_http(&ep.scheme, &ep.authority, ep.virtual_hosted, &NAMES)
 }
 
 /// Signs a request with SigV4 (the `aws-sigv4` crate, S3's settings: single URI encoding, no

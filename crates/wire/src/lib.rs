@@ -3,7 +3,7 @@
 mod marker;
 mod route;
 
-pub use marker::{MarkerPage, MarkerRequest};
+pub use marker::{MarkerNames, MarkerPage, MarkerRequest};
 pub use route::{BucketDialect, bodiless, operation};
 
 use dragoman_model::Error;

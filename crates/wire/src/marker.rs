@@ -25,3 +25,67 @@ pub struct MarkerPage {
     pub next_key_marker: Option<String>,
     pub next_upload_id_marker: Option<String>,
 }
+
+/// The query parameter names of one marker dialect (S3: `key-marker`; BOS: `keyMarker`, …).
+pub struct MarkerNames {
+    pub prefix: &'static str,
+    pub delimiter: &'static str,
+    pub key_marker: &'static str,
+    pub upload_id_marker: &'static str,
+    pub max: &'static str,
+}
+
+impl MarkerRequest {
+    /// The unsigned `GET ?uploads` request, path-style (`/<bucket>` on `authority`) or
+    /// virtual-hosted (`<bucket>.<authority>`, path `/`), with the query sorted as both dialects'
+    /// SDKs send it. The upload-id marker goes only with a key marker.
+    pub fn to_http(
+        &self,
+        scheme: &str,
+        authority: &str,
+        virtual_hosted: bool,
+        names: &MarkerNames,
+    ) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
+        let (host, path) = if virtual_hosted {
+            (format!("{}.{authority}", self.bucket), "/".to_owned())
+        } else {
+            (
+                authority.to_owned(),
+                format!("/{}", crate::uri_encode(self.bucket.as_bytes(), true)),
+            )
+        };
+        let max = self.max.to_string();
+        let mut params: Vec<(&str, &str)> = vec![("uploads", ""), (names.max, &max)];
+        if !self.prefix.is_empty() {
+            params.push((names.prefix, &self.prefix));
+        }
+        if let Some(d) = self.delimiter.as_deref().filter(|d| !d.is_empty()) {
+            params.push((names.delimiter, d));
+        }
+        if let Some(k) = self.key_marker.as_deref().filter(|k| !k.is_empty()) {
+            params.push((names.key_marker, k));
+            if let Some(u) = self.upload_id_marker.as_deref().filter(|u| !u.is_empty()) {
+                params.push((names.upload_id_marker, u));
+            }
+        }
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::uri_encode(k.as_bytes(), false),
+                    crate::uri_encode(v.as_bytes(), false)
+                )
+            })
+            .collect();
+        query.sort();
+        http::Request::builder()
+            .method(http::Method::GET)
+            .uri(format!("{scheme}://{host}{path}?{}", query.join("&")))
+            .header(http::header::HOST, host)
+            .body(bytes::Bytes::new())
+            .map_err(|e| {
+                dragoman_model::Error::internal(format!("cannot build a listing request: {e}"))
+            })
+    }
+}
