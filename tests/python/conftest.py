@@ -36,6 +36,9 @@ CONFIG = f"""
 listen = "127.0.0.1:0"
 shutdown_grace_secs = 5
 
+[admin]
+listen = "127.0.0.1:0"
+
 [qumulo]
 page_size = {QUMULO_PAGE}
 token_key = "a test key that is at least thirty-two characters long"
@@ -94,7 +97,13 @@ class Dragoman:
             self.stop()
             raise RuntimeError(f"dragoman did not start: {line!r}\n{self.log.read_text()}")
         self.port = int(line.strip().rsplit(b":", 1)[1])
+        admin = self.proc.stdout.readline()
+        self.admin_port = int(admin.strip().rsplit(b":", 1)[1]) if admin.startswith(b"dragoman admin on http://") else None
         return self
+
+    @property
+    def admin(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
 
     @property
     def endpoint(self) -> str:

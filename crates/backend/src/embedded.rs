@@ -1,110 +1,102 @@
+//! The embedded store as a backend client. SQLite calls block, so they run on tokio's
+//! blocking pool.
+
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
-use dragoman_model::{Error, Operation, Outcome};
+use dragoman_metrics::Metrics;
+use dragoman_model::{Error, ListUploads, Operation, Outcome};
 use dragoman_store::Store;
 
-use crate::Backend;
+use crate::client::{Call, Capabilities, Client, NativePage, Reply, unsupported};
 
-/// The embedded store as a backend. SQLite calls block, so they run on tokio's blocking pool.
 #[derive(Clone)]
-pub struct EmbeddedBackend {
+pub struct EmbeddedClient {
     store: Arc<Store>,
+    metrics: Option<Metrics>,
 }
 
-impl EmbeddedBackend {
+impl EmbeddedClient {
     pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            metrics: None,
+        }
     }
 
-    fn run(store: &Store, op: Operation) -> Result<Outcome, Error> {
-        match op {
-            Operation::ListUploads(q) => store.list_uploads(&q).map(Outcome::Page),
-            Operation::CreateUpload(new) => {
+    /// Records each page's latency in `dragoman_store_page_duration_seconds`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn run(&self, call: Call) -> Result<Reply, Error> {
+        let store = &self.store;
+        let outcome = match call {
+            Call::Page(r) => {
+                let started = Instant::now();
+                let page = store.list_uploads(&ListUploads {
+                    bucket: r.bucket,
+                    prefix: r.prefix,
+                    delimiter: r.delimiter,
+                    after: r.after,
+                    max: r.max,
+                    encode_keys: false,
+                    whole_keys: false,
+                })?;
+                if let Some(m) = &self.metrics {
+                    m.store_page(started.elapsed());
+                }
+                return Ok(Reply::Page(NativePage {
+                    truncated: page.truncated,
+                    entries: page.entries,
+                    continuation: None,
+                }));
+            }
+            Call::Op(Operation::CreateUpload(new)) => {
                 store.create_upload(&new).map(|upload| Outcome::Created {
                     bucket: new.bucket,
                     upload,
                 })
             }
-            Operation::AbortUpload {
+            Call::Op(Operation::AbortUpload {
                 bucket,
                 key,
                 upload_id,
-            } => store
+            }) => store
                 .abort_upload(&bucket, key.as_deref(), &upload_id)
                 .map(|()| Outcome::Aborted),
-            Operation::CreateBucket { bucket } => store
+            Call::Op(Operation::CreateBucket { bucket }) => store
                 .create_bucket(&bucket)
                 .map(|b| Outcome::BucketCreated { bucket: b.name }),
-            Operation::DeleteBucket { bucket } => store
+            Call::Op(Operation::DeleteBucket { bucket }) => store
                 .delete_bucket(&bucket)
                 .map(|()| Outcome::BucketDeleted),
-            Operation::HeadBucket { bucket } => {
+            Call::Op(Operation::HeadBucket { bucket }) => {
                 store.head_bucket(&bucket).map(|()| Outcome::BucketExists)
             }
-            Operation::ListBuckets => store.list_buckets().map(Outcome::Buckets),
-            Operation::Login { .. } => Err(Error::internal("a login reached a backend")),
-        }
+            Call::Op(Operation::ListBuckets) => store.list_buckets().map(Outcome::Buckets),
+            Call::Op(op @ Operation::ListUploads(_)) => Err(unsupported("embedded", &op)),
+        }?;
+        Ok(Reply::Done(outcome))
     }
 }
 
 #[async_trait]
-impl Backend for EmbeddedBackend {
-    fn name(&self) -> &str {
+impl Client for EmbeddedClient {
+    fn kind(&self) -> &'static str {
         "embedded"
     }
 
-    async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || Self::run(&store, op))
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NATIVE
+    }
+
+    async fn call(&self, call: Call) -> Result<Reply, Error> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.run(call))
             .await
             .map_err(|e| Error::internal(format!("embedded store task failed: {e}")))?
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dragoman_model::{ListUploads, NewUpload};
-
-    #[tokio::test]
-    async fn answers_operations_through_the_blocking_pool() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let store = Arc::new(Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
-        let b = EmbeddedBackend::new(store);
-        let created = b
-            .execute(Operation::CreateBucket { bucket: "b".into() })
-            .await;
-        assert_eq!(created, Ok(Outcome::BucketCreated { bucket: "b".into() }));
-        let new = NewUpload {
-            bucket: "b".into(),
-            key: "k".into(),
-            storage_class: None,
-            checksum_algorithm: None,
-            checksum_type: None,
-            initiator: None,
-        };
-        let Ok(Outcome::Created { upload, .. }) = b.execute(Operation::CreateUpload(new)).await
-        else {
-            panic!("create failed")
-        };
-        let page = b
-            .execute(Operation::ListUploads(ListUploads::bucket("b")))
-            .await;
-        let Ok(Outcome::Page(page)) = page else {
-            panic!("list failed")
-        };
-        assert_eq!(page.uploads().next(), Some(&upload));
-        let missing = b
-            .execute(Operation::HeadBucket {
-                bucket: "nope".into(),
-            })
-            .await;
-        assert_eq!(
-            missing,
-            Err(Error::NoSuchBucket {
-                bucket: "nope".into()
-            })
-        );
     }
 }

@@ -8,8 +8,9 @@ use dragoman_model::Error;
 /// Connection settings of one remote backend.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
-    /// How long one backend request may take, connection included.
-    pub timeout: Duration,
+    /// How long one backend request may take, connection included. `None`: no bound here
+    /// (the outbound stack's timeout bounds each try).
+    pub timeout: Option<Duration>,
     pub connect_timeout: Duration,
     /// Idle connections kept per host.
     pub pool_idle_per_host: usize,
@@ -22,7 +23,7 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(30),
+            timeout: None,
             connect_timeout: Duration::from_secs(5),
             pool_idle_per_host: 32,
             ca_file: None,
@@ -36,10 +37,15 @@ pub fn client(opts: &HttpOptions) -> Result<reqwest::Client, Error> {
     // Err means a provider is installed already, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::Client::builder()
-        .timeout(opts.timeout)
+        // Never follow a redirect: a backend's 3xx must not send dragoman's signed request,
+        // or a Qumulo password, to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(opts.connect_timeout)
         .pool_max_idle_per_host(opts.pool_idle_per_host)
         .no_proxy();
+    if let Some(t) = opts.timeout {
+        b = b.timeout(t);
+    }
     if let Some(path) = &opts.ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| Error::internal(format!("cannot read CA file {}: {e}", path.display())))?;
@@ -68,6 +74,12 @@ pub fn transport_error(backend: &str, e: &reqwest::Error) -> Error {
     }
 }
 
+tokio::task_local! {
+    /// The W3C `traceparent` to send with backend requests made while serving one caller's
+    /// request (the gateway scopes it; it was validated there).
+    pub static TRACEPARENT: String;
+}
+
 /// Sends a request and reads the whole answer: `(status, body)`, or the transport error as
 /// the caller should see it.
 pub async fn send(
@@ -75,8 +87,11 @@ pub async fn send(
     backend: &str,
     req: ::http::Request<bytes::Bytes>,
 ) -> Result<(u16, bytes::Bytes), Error> {
-    let req = reqwest::Request::try_from(req)
+    let mut req = reqwest::Request::try_from(req)
         .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
+    if let Ok(Ok(v)) = TRACEPARENT.try_with(|t| ::http::HeaderValue::from_str(t)) {
+        req.headers_mut().insert("traceparent", v);
+    }
     let resp = client
         .execute(req)
         .await

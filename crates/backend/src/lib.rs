@@ -1,29 +1,83 @@
-//! Backends answer canonical operations. Each backend is one way of reaching storage; the
-//! gateway holds them behind `dyn Backend` and never learns which one it talks to.
+//! Backends answer canonical operations.
+//!
+//! A backend is three parts, each with one job:
+//!
+//! - a [`Client`] speaks one storage protocol (the embedded store, S3, BOS, Qumulo) and
+//!   declares its [`Capabilities`];
+//! - the [`outbound`] stack wraps it in metrics, a circuit breaker, budgeted retries for
+//!   idempotent reads, a concurrency limit and a timeout;
+//! - the [`Planner`] turns canonical operations into calls and emulates what the
+//!   capabilities lack.
+//!
+//! The [`Router`] picks the backend that owns a bucket. The gateway holds it behind
+//! `dyn Backend` and never learns which backend it talks to.
+//!
+//! Adding a backend kind is one new client module (a `Client` impl) and one arm where the
+//! binary builds clients from configuration.
 
 mod bos;
+pub mod client;
 mod embedded;
 pub mod http;
+mod markers;
+pub mod outbound;
 mod planner;
 mod qumulo;
 mod router;
 mod s3;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use dragoman_metrics::Metrics;
 use dragoman_model::{Error, Operation, Outcome};
 
-pub use bos::{BosBackend, BosBackendConfig, BosTransport, HttpBos};
-pub use embedded::EmbeddedBackend;
-pub use planner::Planner;
-pub use qumulo::{HttpQumulo, QumuloAuth, QumuloBackend, QumuloBackendConfig, QumuloTransport};
+pub use bos::{BosClient, BosClientConfig};
+pub use client::{Call, Capabilities, Client, NativePage, PageRequest, Reply};
+pub use embedded::EmbeddedClient;
+pub use outbound::{Breaker, BreakerState, OutboundConfig};
+pub use planner::{Planner, SnapshotConfig};
+pub use qumulo::{QumuloAuth, QumuloClient, QumuloClientConfig, qumulo_native_page};
 pub use router::{Route, Router};
-pub use s3::{HttpS3, S3Backend, S3BackendConfig, s3_backend};
+pub use s3::{S3Client, S3ClientConfig};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// A short name for logs and metrics (`embedded`, `s3:<name>`, …).
+    /// The backend's configured name, for logs and metrics (`embedded`, `lake`, …).
     fn name(&self) -> &str;
 
     /// Answers one canonical operation. Errors are canonical errors, never panics.
     async fn execute(&self, op: Operation) -> Result<Outcome, Error>;
+}
+
+/// A client behind its outbound stack and planner: a backend ready for the router, and its
+/// breaker for readiness checks.
+pub fn backend(
+    name: &str,
+    client: Arc<dyn Client>,
+    outbound: &OutboundConfig,
+    snapshot: SnapshotConfig,
+    metrics: &Metrics,
+) -> (Arc<Planner>, Arc<Breaker>) {
+    let name: Arc<str> = Arc::from(name);
+    let (kind, caps) = (client.kind(), client.capabilities());
+    let (stack, breaker) = outbound::stack(&name, client, outbound, metrics);
+    (
+        Arc::new(Planner::new(name, kind, caps, stack, snapshot)),
+        breaker,
+    )
+}
+
+/// The embedded store as a backend named `embedded`, with store latency metrics.
+pub fn embedded(
+    store: Arc<dragoman_store::Store>,
+    metrics: &Metrics,
+) -> (Arc<Planner>, Arc<Breaker>) {
+    backend(
+        "embedded",
+        Arc::new(EmbeddedClient::new(store).with_metrics(metrics.clone())),
+        &OutboundConfig::default(),
+        SnapshotConfig::default(),
+        metrics,
+    )
 }

@@ -1,9 +1,7 @@
-//! A Qumulo cluster as a backend.
-//!
-//! Qumulo lists a bucket's uploads with an opaque `after` and a `limit` only: no prefix, no
-//! delimiter, no documented order. So a listing reads every page of the bucket (up to a
-//! configured bound, with a clear error past it), sorts the uploads canonically, and applies
-//! prefix, delimiter and the caller's position in the gateway.
+//! A Qumulo cluster as a backend client: login (again on a 401) or a static token, and the
+//! REST calls `GET …/uploads/?after=`, `DELETE …/uploads/{id}` and `GET /v1/s3/buckets/`.
+//! Qumulo pages with an opaque `after` token in an undocumented order, so its capabilities
+//! say so and the planner keeps a sorted snapshot.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -11,15 +9,11 @@ use dragoman_dialect_qumulo::client::{
     QumuloPage, abort_request, buckets_request, list_request, login_request, parse_buckets,
     parse_error, parse_login, parse_page,
 };
-use dragoman_model::{Error, ListUploads, Operation, Outcome, Upload, UploadsPage, paginate};
+use dragoman_model::{Entry, Error, Operation, Outcome};
 use http::Request;
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Instant;
-
 use tokio::sync::Mutex;
 
-use crate::Backend;
+use crate::client::{Call, Capabilities, Client, NativePage, Reply, unsupported};
 use crate::http::{HttpOptions, client, send};
 
 #[derive(Clone)]
@@ -42,7 +36,7 @@ impl std::fmt::Debug for QumuloAuth {
 }
 
 #[derive(Clone, Debug)]
-pub struct QumuloBackendConfig {
+pub struct QumuloClientConfig {
     pub name: String,
     /// `https://host:port` of the cluster's REST API.
     pub base_url: String,
@@ -50,58 +44,24 @@ pub struct QumuloBackendConfig {
     pub http: HttpOptions,
     /// The `limit` sent with each page; `None` lets the cluster choose.
     pub page_limit: Option<u16>,
-    /// The most uploads one listing may read from a bucket.
-    pub max_uploads: usize,
-    /// How long a bucket's sorted snapshot serves the pages after the first.
-    pub snapshot_ttl: std::time::Duration,
 }
 
-/// How the backend reaches a Qumulo cluster. The HTTP transport is the real one (with its
-/// login and re-login); tests put an in-memory cluster behind the same planner logic.
-#[async_trait]
-pub trait QumuloTransport: Send + Sync + 'static {
-    /// One page of the bucket's uploads after the opaque `after` token.
-    async fn page(&self, bucket: &str, after: Option<&str>) -> Result<QumuloPage, Error>;
-    async fn abort(&self, bucket: &str, upload_id: &str) -> Result<Outcome, Error>;
-    async fn buckets(&self) -> Result<Outcome, Error>;
-}
-
-/// A Qumulo cluster over HTTPS.
-pub struct HttpQumulo {
-    config: QumuloBackendConfig,
+pub struct QumuloClient {
+    config: QumuloClientConfig,
     http: reqwest::Client,
     session: Mutex<Option<String>>,
 }
 
-type Snapshot = Arc<Vec<Upload>>;
-
-pub struct QumuloBackend<T: QumuloTransport = HttpQumulo> {
-    name: String,
-    max_uploads: usize,
-    snapshot_ttl: std::time::Duration,
-    snapshots: std::sync::Mutex<HashMap<String, (Instant, Snapshot)>>,
-    transport: T,
-}
-
-impl QumuloBackend {
-    pub fn new(config: QumuloBackendConfig) -> Result<Self, Error> {
+impl QumuloClient {
+    pub fn new(config: QumuloClientConfig) -> Result<Self, Error> {
         let http = client(&config.http)?;
-        let (name, max_uploads, snapshot_ttl) =
-            (config.name.clone(), config.max_uploads, config.snapshot_ttl);
-        Ok(Self::with_transport(
-            &name,
-            max_uploads,
-            snapshot_ttl,
-            HttpQumulo {
-                config,
-                http,
-                session: Mutex::new(None),
-            },
-        ))
+        Ok(Self {
+            config,
+            http,
+            session: Mutex::new(None),
+        })
     }
-}
 
-impl HttpQumulo {
     async fn send(&self, req: Request<Bytes>) -> Result<(u16, Bytes), Error> {
         send(&self.http, &self.config.name, req).await
     }
@@ -137,7 +97,7 @@ impl HttpQumulo {
     }
 
     /// Sends an authenticated request; on a 401 with a login, logs in again once and retries.
-    async fn call(
+    async fn authed(
         &self,
         build: impl Fn(&str) -> Result<Request<Bytes>, Error>,
     ) -> Result<(u16, Bytes), Error> {
@@ -147,14 +107,11 @@ impl HttpQumulo {
         }
         self.send(build(&self.bearer(true).await?)?).await
     }
-}
 
-#[async_trait]
-impl QumuloTransport for HttpQumulo {
     async fn page(&self, bucket: &str, after: Option<&str>) -> Result<QumuloPage, Error> {
         let base = &self.config.base_url;
         let (status, body) = self
-            .call(|t| list_request(base, bucket, after, self.config.page_limit, t))
+            .authed(|t| list_request(base, bucket, after, self.config.page_limit, t))
             .await?;
         match status {
             200 => parse_page(&body),
@@ -166,7 +123,7 @@ impl QumuloTransport for HttpQumulo {
     async fn abort(&self, bucket: &str, upload_id: &str) -> Result<Outcome, Error> {
         let base = &self.config.base_url;
         let (status, body) = self
-            .call(|t| abort_request(base, bucket, upload_id, t))
+            .authed(|t| abort_request(base, bucket, upload_id, t))
             .await?;
         match status {
             200 | 204 => Ok(Outcome::Aborted),
@@ -177,7 +134,7 @@ impl QumuloTransport for HttpQumulo {
 
     async fn buckets(&self) -> Result<Outcome, Error> {
         let base = &self.config.base_url;
-        let (status, body) = self.call(|t| buckets_request(base, t)).await?;
+        let (status, body) = self.authed(|t| buckets_request(base, t)).await?;
         match status {
             200 => parse_buckets(&body).map(Outcome::Buckets),
             401 => Err(self.refused(&parse_error(status, &body, "", None))),
@@ -186,116 +143,37 @@ impl QumuloTransport for HttpQumulo {
     }
 }
 
-impl<T: QumuloTransport> QumuloBackend<T> {
-    /// A Qumulo backend over any transport.
-    pub fn with_transport(
-        name: &str,
-        max_uploads: usize,
-        snapshot_ttl: std::time::Duration,
-        transport: T,
-    ) -> Self {
-        Self {
-            name: name.to_owned(),
-            max_uploads,
-            snapshot_ttl,
-            snapshots: std::sync::Mutex::new(HashMap::new()),
-            transport,
-        }
-    }
-
-    /// Every upload of the bucket, following `paging.next` to its end.
-    async fn read_bucket(&self, bucket: &str) -> Result<Vec<Upload>, Error> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let QumuloPage {
-                uploads,
-                next_after,
-            } = self.transport.page(bucket, after.as_deref()).await?;
-            all.extend(uploads);
-            if all.len() > self.max_uploads {
-                return Err(Error::BackendUnavailable {
-                    message: format!(
-                        "bucket {bucket} on {} holds more than {} uploads, the most one listing may read (raise max_uploads)",
-                        self.name, self.max_uploads
-                    ),
-                });
-            }
-            match next_after {
-                Some(next) if after.as_deref() == Some(next.as_str()) => {
-                    return Err(Error::BadBackendAnswer {
-                        message: format!("{} repeated its paging token", self.name),
-                    });
-                }
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
-        }
-    }
-
-    /// The bucket's uploads in canonical order. A listing's first page reads the bucket afresh;
-    /// the pages after it use that snapshot while it is younger than `snapshot_ttl`, so a
-    /// listing costs one bucket read, not one per page.
-    async fn snapshot(&self, bucket: &str, first_page: bool) -> Result<Snapshot, Error> {
-        if !first_page {
-            let cached = self
-                .snapshots
-                .lock()
-                .ok()
-                .and_then(|m| m.get(bucket).cloned());
-            if let Some((at, snap)) = cached.filter(|(at, _)| at.elapsed() < self.snapshot_ttl) {
-                let _ = at;
-                return Ok(snap);
-            }
-        }
-        let mut all = self.read_bucket(bucket).await?;
-        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let snap = Arc::new(all);
-        if let Ok(mut m) = self.snapshots.lock() {
-            m.retain(|_, (at, _)| at.elapsed() < self.snapshot_ttl);
-            m.insert(bucket.to_owned(), (Instant::now(), Arc::clone(&snap)));
-        }
-        Ok(snap)
-    }
-
-    async fn list(&self, q: ListUploads) -> Result<UploadsPage, Error> {
-        let snap = self.snapshot(&q.bucket, q.after.is_none()).await?;
-        paginate(&snap, &q)
+/// A Qumulo page as the planner reads it: uploads in the cluster's order, and the token of
+/// the next page.
+pub fn qumulo_native_page(p: QumuloPage) -> NativePage {
+    NativePage {
+        truncated: p.next_after.is_some(),
+        continuation: p.next_after,
+        entries: p.uploads.into_iter().map(Entry::Upload).collect(),
     }
 }
 
 #[async_trait]
-impl<T: QumuloTransport> Backend for QumuloBackend<T> {
-    fn name(&self) -> &str {
-        &self.name
+impl Client for QumuloClient {
+    fn kind(&self) -> &'static str {
+        "qumulo"
     }
 
-    async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
-        match op {
-            Operation::ListUploads(q) => self.list(q).await.map(Outcome::Page),
-            Operation::AbortUpload {
-                bucket,
-                key,
-                upload_id,
-            } => {
-                // Qumulo aborts by id alone; a caller that names a key (S3, BOS) must not abort
-                // another key's upload, so the id is checked against the key first.
-                if let Some(key) = key {
-                    let owned = self
-                        .read_bucket(&bucket)
-                        .await?
-                        .iter()
-                        .any(|u| u.upload_id == upload_id && u.key == key);
-                    if !owned {
-                        return Err(Error::NoSuchUpload { upload_id });
-                    }
-                }
-                self.transport.abort(&bucket, &upload_id).await
-            }
-            Operation::ListBuckets => self.transport.buckets().await,
-            other => Err(Error::NotImplemented {
-                what: format!("{} on a Qumulo backend", other.name()),
-            }),
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::opaque(self.config.page_limit.unwrap_or(1000))
+    }
+
+    async fn call(&self, call: Call) -> Result<Reply, Error> {
+        match call {
+            Call::Page(r) => self
+                .page(&r.bucket, r.continuation.as_deref())
+                .await
+                .map(|p| Reply::Page(qumulo_native_page(p))),
+            Call::Op(Operation::AbortUpload {
+                bucket, upload_id, ..
+            }) => self.abort(&bucket, &upload_id).await.map(Reply::Done),
+            Call::Op(Operation::ListBuckets) => self.buckets().await.map(Reply::Done),
+            Call::Op(op) => Err(unsupported("qumulo", &op)),
         }
     }
 }

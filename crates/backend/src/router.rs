@@ -82,6 +82,14 @@ impl Router {
         }
     }
 
+    /// The name of the backend that serves a bucket (the default backend without one).
+    pub fn backend_of(&self, bucket: Option<&str>) -> &str {
+        match bucket {
+            Some(b) => self.resolve(b).0.name(),
+            None => self.default.name(),
+        }
+    }
+
     /// Whether the caller's name `bucket` routes to `backend`.
     fn owned_by(&self, bucket: &str, backend: &Arc<dyn Backend>) -> bool {
         Arc::ptr_eq(self.resolve(bucket).0, backend)
@@ -214,14 +222,12 @@ impl Backend for Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EmbeddedBackend;
     use dragoman_model::{ListUploads, NewUpload};
     use dragoman_store::Store;
 
     fn store(dir: &tempfile::TempDir, name: &str) -> Arc<dyn Backend> {
-        Arc::new(EmbeddedBackend::new(Arc::new(
-            Store::open(&dir.path().join(name)).unwrap_or_else(|e| panic!("{e}")),
-        )))
+        let store = Store::open(&dir.path().join(name)).unwrap_or_else(|e| panic!("{e}"));
+        crate::embedded(Arc::new(store), &dragoman_metrics::Metrics::new()).0
     }
 
     fn new_upload(bucket: &str) -> Operation {

@@ -1,17 +1,16 @@
-//! An S3 service as a backend: the marker planner over an HTTP transport that signs with
-//! SigV4 (`aws-sigv4`) and reads XML (`quick-xml`). S3 lists natively with prefix, delimiter,
-//! key-marker and upload-id-marker.
+//! An S3 service as a backend client: SigV4 (`aws-sigv4`) and XML (`quick-xml`). S3 lists
+//! natively with prefix, delimiter, key-marker and upload-id-marker.
 
 use async_trait::async_trait;
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
 use dragoman_model::Error;
-use dragoman_wire::{MarkerPage, MarkerRequest};
 
-use crate::bos::{BosBackend, BosTransport};
+use crate::client::{Call, Capabilities, Client, Reply, unsupported};
 use crate::http::{HttpOptions, client, now, send};
+use crate::markers::{marker_request, native_page};
 
 #[derive(Clone, Debug)]
-pub struct S3BackendConfig {
+pub struct S3ClientConfig {
     pub name: String,
     pub endpoint: Endpoint,
     pub access_key: String,
@@ -19,33 +18,36 @@ pub struct S3BackendConfig {
     pub http: HttpOptions,
 }
 
-/// An S3 service over HTTP.
-pub struct HttpS3 {
-    config: S3BackendConfig,
+pub struct S3Client {
+    config: S3ClientConfig,
     http: reqwest::Client,
 }
 
-/// S3 and BOS list the same way (key markers, optional upload-id marker), so one planner
-/// serves both; only the transport differs.
-pub type S3Backend = BosBackend<HttpS3>;
-
-pub fn s3_backend(config: S3BackendConfig) -> Result<S3Backend, Error> {
-    let http = client(&config.http)?;
-    let name = config.name.clone();
-    Ok(BosBackend::with_transport(
-        &name,
-        true,
-        HttpS3 { config, http },
-    ))
+impl S3Client {
+    pub fn new(config: S3ClientConfig) -> Result<Self, Error> {
+        let http = client(&config.http)?;
+        Ok(Self { config, http })
+    }
 }
 
 #[async_trait]
-impl BosTransport for HttpS3 {
-    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
-        let c = &self.config;
+impl Client for S3Client {
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::marker_paged(true)
+    }
+
+    async fn call(&self, call: Call) -> Result<Reply, Error> {
+        let c = &self.config;
+        let r = match call {
+            Call::Page(r) => marker_request(r),
+            Call::Op(op) => return Err(unsupported("s3", &op)),
+        };
         let req = s3::sign_request(
-            s3::list_request(&c.endpoint, r)?,
+            s3::list_request(&c.endpoint, &r)?,
             &c.endpoint.region,
             &c.access_key,
             &c.secret_key,
@@ -55,6 +57,6 @@ impl BosTransport for HttpS3 {
         if status != 200 {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
-        s3::parse_list(&body)
+        s3::parse_list(&body).map(native_page)
     }
 }

@@ -15,15 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use dragoman_backend::{
-    Backend, BosBackend, BosTransport, EmbeddedBackend, Planner, QumuloBackend, QumuloTransport,
+    Backend, Call, Capabilities, Client, EmbeddedClient, NativePage, OutboundConfig, PageRequest,
+    Reply, SnapshotConfig,
 };
-use dragoman_dialect_qumulo::client::QumuloPage;
+use dragoman_metrics::Metrics;
 use dragoman_model::{
     Cursor, Entry, Error, ListUploads, Operation, Outcome, StorageClass, Timestamp, Upload,
     common_prefix, paginate,
 };
 use dragoman_store::{Store, new_upload_id};
-use dragoman_wire::{MarkerPage, MarkerRequest};
 use proptest::prelude::*;
 
 type Shared = Arc<Mutex<Vec<Upload>>>;
@@ -34,42 +34,53 @@ fn sorted(v: &[Upload]) -> Vec<Upload> {
     v
 }
 
-/// A BOS service with S3's listing semantics, answering from shared memory.
+/// A BOS service with S3's listing semantics, answering from shared memory, and capping
+/// pages at 1000 as S3 and BOS services do.
 struct MemoryBos {
     uploads: Shared,
     honours_upload_id_marker: bool,
 }
 
 #[async_trait]
-impl BosTransport for MemoryBos {
-    async fn list(&self, r: &MarkerRequest) -> Result<MarkerPage, Error> {
+impl Client for MemoryBos {
+    fn kind(&self) -> &'static str {
+        "bos"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::marker_paged(self.honours_upload_id_marker)
+    }
+
+    async fn call(&self, call: Call) -> Result<Reply, Error> {
+        let Call::Page(r) = call else {
+            return Err(Error::internal("not a listing"));
+        };
         let all = sorted(&self.uploads.lock().unwrap());
-        let after = r.key_marker.clone().map(|k| {
-            match (&r.upload_id_marker, self.honours_upload_id_marker) {
-                (Some(u), true) => Cursor::Upload {
-                    key: k,
-                    upload_id: u.clone(),
+        // Markers carry no time: the service knows only the key and the id.
+        let after = match r.after {
+            Some(Cursor::Upload { key, upload_id, .. }) if self.honours_upload_id_marker => {
+                Some(Cursor::Upload {
+                    key,
+                    upload_id,
                     initiated: None,
-                },
-                _ => Cursor::Key(k),
+                })
             }
-        });
+            Some(c) => Some(Cursor::Key(c.key().to_owned())),
+            None => None,
+        };
         let q = ListUploads {
             prefix: r.prefix.clone(),
             delimiter: r.delimiter.clone(),
             after,
-            max: r.max,
+            max: r.max.min(1000),
             ..ListUploads::bucket("b")
         };
         let page = paginate(&all, &q)?;
-        let next_key_marker = page.entries.last().map(|e| e.key().to_owned());
-        let next_upload_id_marker = page.uploads().last().map(|u| u.upload_id.clone());
-        Ok(MarkerPage {
+        Ok(Reply::Page(NativePage {
             entries: page.entries,
             truncated: page.truncated,
-            next_key_marker,
-            next_upload_id_marker,
-        })
+            continuation: None,
+        }))
     }
 }
 
@@ -79,27 +90,31 @@ struct MemoryQumulo {
 }
 
 #[async_trait]
-impl QumuloTransport for MemoryQumulo {
-    async fn page(&self, _bucket: &str, after: Option<&str>) -> Result<QumuloPage, Error> {
+impl Client for MemoryQumulo {
+    fn kind(&self) -> &'static str {
+        "qumulo"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::opaque(3)
+    }
+
+    async fn call(&self, call: Call) -> Result<Reply, Error> {
+        let Call::Page(PageRequest { continuation, .. }) = call else {
+            return Err(Error::internal("not a listing"));
+        };
         let mut all = self.uploads.lock().unwrap().clone();
         all.sort_by(|a, b| b.upload_id.cmp(&a.upload_id));
-        let from: usize = after
+        let from: usize = continuation
             .map(|a| a.trim_start_matches("opaque-").parse().unwrap())
             .unwrap_or(0);
         let to = (from + 3).min(all.len());
-        let next_after = (to < all.len()).then(|| format!("opaque-{to}"));
-        Ok(QumuloPage {
-            uploads: all[from..to].to_vec(),
-            next_after,
-        })
-    }
-
-    async fn abort(&self, _bucket: &str, _upload_id: &str) -> Result<Outcome, Error> {
-        Ok(Outcome::Aborted)
-    }
-
-    async fn buckets(&self) -> Result<Outcome, Error> {
-        Ok(Outcome::Buckets(vec![]))
+        let next = (to < all.len()).then(|| format!("opaque-{to}"));
+        Ok(Reply::Page(NativePage {
+            entries: all[from..to].iter().cloned().map(Entry::Upload).collect(),
+            truncated: next.is_some(),
+            continuation: next,
+        }))
     }
 }
 
@@ -134,13 +149,13 @@ impl Target {
     fn new(profile: Profile, initial: &[Upload]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let uploads: Shared = Arc::new(Mutex::new(initial.to_vec()));
-        let (backend, store): (Arc<dyn Backend>, Option<Arc<Store>>) = match profile {
+        let (client, store): (Arc<dyn Client>, Option<Arc<Store>>) = match profile {
             Profile::Embedded => {
                 let store = Arc::new(Store::open(dir.path()).unwrap());
                 store.create_bucket("b").unwrap();
                 store.import("b", initial.to_vec()).unwrap();
                 (
-                    Arc::new(EmbeddedBackend::new(Arc::clone(&store))),
+                    Arc::new(EmbeddedClient::new(Arc::clone(&store))),
                     Some(store),
                 )
             }
@@ -150,28 +165,28 @@ impl Target {
                     uploads: Arc::clone(&uploads),
                     honours_upload_id_marker: honours,
                 };
-                (
-                    Arc::new(BosBackend::with_transport("bos", honours, t)),
-                    None,
-                )
+                (Arc::new(t), None)
             }
             Profile::Qumulo => {
                 let t = MemoryQumulo {
                     uploads: Arc::clone(&uploads),
                 };
-                (
-                    Arc::new(QumuloBackend::with_transport(
-                        "qumulo",
-                        10_000,
-                        Duration::from_secs(60),
-                        t,
-                    )),
-                    None,
-                )
+                (Arc::new(t), None)
             }
         };
+        let snapshot = SnapshotConfig {
+            max_uploads: 10_000,
+            ttl: Duration::from_secs(60),
+        };
+        let (backend, _) = dragoman_backend::backend(
+            "under-test",
+            client,
+            &OutboundConfig::default(),
+            snapshot,
+            &Metrics::new(),
+        );
         Self {
-            backend: Arc::new(Planner::new(backend)),
+            backend,
             uploads,
             store,
             _dir: dir,

@@ -7,10 +7,12 @@
 
 mod auth;
 pub mod client;
+mod dialect;
 mod json;
 mod route;
 
 pub use auth::{AuthString, canonical_request, sign, verify};
+pub use dialect::BosDialect;
 pub use json::{encode, encode_error, list_uploads_json};
 pub use route::decode;
 

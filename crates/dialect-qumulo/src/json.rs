@@ -8,7 +8,7 @@ use http::{Response, StatusCode, header};
 use serde::Serialize;
 
 use crate::QumuloConfig;
-use crate::route::{paging_token, session_token};
+use crate::route::paging_token;
 
 /// Appends `s` as a JSON string. Most keys need no escaping, and a branch-free scan finds that
 /// in one vectorised pass; serde_json's escaper, table-driven byte by byte, was a third of a
@@ -164,8 +164,8 @@ struct BucketsJson<'a> {
 }
 
 #[derive(Serialize)]
-struct LoginJson {
-    bearer_token: String,
+pub(crate) struct LoginJson {
+    pub bearer_token: String,
 }
 
 /// Every Qumulo answer: JSON, a request id, and never an `ETag` (the SDK asserts there is none).
@@ -176,7 +176,7 @@ fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
         .header(header::SERVER, "dragoman")
 }
 
-fn json(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {
+pub(crate) fn json(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {
     builder(status, meta)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Bytes::from(body))
@@ -207,22 +207,6 @@ pub fn encode(
                         lock_config: LockConfig { enabled: false },
                     })
                     .collect(),
-            };
-            json(
-                StatusCode::OK,
-                meta,
-                serde_json::to_vec(&body).unwrap_or_default(),
-            )
-        }
-        (
-            _,
-            Outcome::LoggedIn {
-                access_key,
-                expires,
-            },
-        ) => {
-            let body = LoginJson {
-                bearer_token: session_token(config, access_key, *expires),
             };
             json(
                 StatusCode::OK,
@@ -261,6 +245,7 @@ fn status_and_class(err: &Error) -> (StatusCode, &'static str) {
         | Error::ContentHashMismatch { .. }
         | Error::HeadersTooLarge
         | Error::BodyTooLarge => (S::BAD_REQUEST, "invalid_request_error"),
+        Error::RequestTimeout => (S::REQUEST_TIMEOUT, "request_timeout_error"),
         Error::Unauthenticated { .. }
         | Error::SignatureDoesNotMatch(_)
         | Error::UnknownAccessKey { .. }

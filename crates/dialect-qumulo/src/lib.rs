@@ -7,12 +7,14 @@
 //! Qumulo's error shape. Client side: [`client`].
 
 pub mod client;
+mod dialect;
 mod json;
 mod route;
 pub mod token;
 
 use std::time::Duration;
 
+pub use dialect::QumuloDialect;
 pub use json::{encode, encode_error, list_uploads_json};
 pub use route::{decode, verify};
 

@@ -127,6 +127,23 @@ struct LoginBody {
     password: String,
 }
 
+/// The user name and password of `POST /v1/session/login`; `None` for any other request.
+pub(crate) fn login_request(parts: &Parts, body: &[u8]) -> Option<Result<(String, String), Error>> {
+    if parts.uri.path().trim_end_matches('/') != "/v1/session/login" {
+        return None;
+    }
+    if parts.method != Method::POST {
+        return Some(Err(Error::MethodNotAllowed));
+    }
+    Some(
+        serde_json::from_slice::<LoginBody>(body)
+            .map(|b| (b.username, b.password))
+            .map_err(|_| Error::InvalidRequest {
+                message: "The login body must be JSON {\"username\": …, \"password\": …}".into(),
+            }),
+    )
+}
+
 fn segments(path: &str) -> Result<Vec<String>, Error> {
     path.trim_start_matches('/')
         .split('/')
@@ -139,7 +156,7 @@ fn segments(path: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Decodes a Qumulo REST request into a canonical operation.
-pub fn decode(config: &QumuloConfig, parts: &Parts, body: &[u8]) -> Result<Operation, Error> {
+pub fn decode(config: &QumuloConfig, parts: &Parts) -> Result<Operation, Error> {
     let q = QueryParams::parse(parts.uri.query(), Plus::Space)?;
     let segs = segments(parts.uri.path())?;
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -148,18 +165,6 @@ pub fn decode(config: &QumuloConfig, parts: &Parts, body: &[u8]) -> Result<Opera
         what: format!("{} {}", parts.method, parts.uri.path()),
     };
     match segs.as_slice() {
-        ["v1", "session", "login"] => {
-            if *m != Method::POST {
-                return Err(Error::MethodNotAllowed);
-            }
-            let b: LoginBody = serde_json::from_slice(body).map_err(|_| Error::InvalidRequest {
-                message: "The login body must be JSON {\"username\": …, \"password\": …}".into(),
-            })?;
-            Ok(Operation::Login {
-                username: b.username,
-                password: b.password,
-            })
-        }
         ["v1", "s3", "buckets"] | ["v1", "s3", "buckets", ""] => match *m {
             Method::GET => Ok(Operation::ListBuckets),
             _ => Err(Error::MethodNotAllowed),
@@ -274,7 +279,7 @@ mod tests {
     }
 
     fn list(uri: &str) -> Result<ListUploads, Error> {
-        match decode(&config(), &parts("GET", uri, None), b"")? {
+        match decode(&config(), &parts("GET", uri, None))? {
             Operation::ListUploads(q) => Ok(q),
             other => Err(Error::internal(format!("{other:?}"))),
         }
@@ -310,7 +315,6 @@ mod tests {
             decode(
                 &c,
                 &parts("DELETE", "/v1/s3/buckets/b1/uploads/0000000000000006", None),
-                b""
             ),
             Ok(Operation::AbortUpload {
                 bucket: "b1".into(),
@@ -319,30 +323,30 @@ mod tests {
             })
         );
         assert_eq!(
-            decode(&c, &parts("GET", "/v1/s3/buckets/", None), b""),
+            decode(&c, &parts("GET", "/v1/s3/buckets/", None)),
             Ok(Operation::ListBuckets)
         );
         assert_eq!(
-            decode(
-                &c,
+            login_request(
                 &parts("POST", "/v1/session/login", None),
                 br#"{"username": "admin", "password": "secret"}"#
             ),
-            Ok(Operation::Login {
-                username: "admin".into(),
-                password: "secret".into()
-            })
+            Some(Ok(("admin".into(), "secret".into())))
         );
         assert!(matches!(
-            decode(&c, &parts("POST", "/v1/session/login", None), b"admin"),
-            Err(Error::InvalidRequest { .. })
+            login_request(&parts("POST", "/v1/session/login", None), b"admin"),
+            Some(Err(Error::InvalidRequest { .. }))
         ));
+        assert_eq!(
+            login_request(&parts("GET", "/v1/session/login", None), b""),
+            Some(Err(Error::MethodNotAllowed))
+        );
         assert!(matches!(
-            decode(&c, &parts("GET", "/v1/files/2/entries/", None), b""),
+            decode(&c, &parts("GET", "/v1/files/2/entries/", None)),
             Err(Error::NotImplemented { .. })
         ));
         assert_eq!(
-            decode(&c, &parts("PUT", "/v1/s3/buckets/b1/uploads/", None), b""),
+            decode(&c, &parts("PUT", "/v1/s3/buckets/b1/uploads/", None)),
             Err(Error::MethodNotAllowed)
         );
     }

@@ -5,12 +5,14 @@
 //! error as an S3 `<Error>` document. No sockets, no clocks: the caller passes `now`.
 
 pub mod client;
+mod dialect;
 mod encoding;
 mod error;
 mod route;
 mod sigv4;
 mod xml;
 
+pub use dialect::S3Dialect;
 pub use encoding::url_encode_key;
 pub use error::encode_error;
 pub use route::decode;

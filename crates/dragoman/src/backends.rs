@@ -6,17 +6,19 @@ use std::time::Duration;
 
 use dragoman_backend::http::HttpOptions;
 use dragoman_backend::{
-    Backend, BosBackend, BosBackendConfig, Planner, QumuloAuth, QumuloBackend, QumuloBackendConfig,
-    Route, Router, S3BackendConfig, s3_backend,
+    Backend, BosClient, BosClientConfig, Breaker, Client, OutboundConfig, QumuloAuth, QumuloClient,
+    QumuloClientConfig, Route, Router, S3Client, S3ClientConfig, SnapshotConfig,
 };
 use dragoman_dialect_bos::client::Endpoint;
+use dragoman_metrics::Metrics;
 
 use crate::config::{BackendSection, Config};
 
 fn http_options(b: &BackendSection) -> HttpOptions {
     let d = HttpOptions::default();
     HttpOptions {
-        timeout: b.timeout_secs.map_or(d.timeout, Duration::from_secs),
+        // The outbound stack's timeout bounds each try; the client only bounds connecting.
+        timeout: None,
         connect_timeout: b
             .connect_timeout_secs
             .map_or(d.connect_timeout, Duration::from_secs),
@@ -26,7 +28,7 @@ fn http_options(b: &BackendSection) -> HttpOptions {
     }
 }
 
-fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
+fn client(name: &str, b: &BackendSection) -> Result<Arc<dyn Client>, String> {
     let failed = |e: dragoman_model::Error| format!("backends.{name}: {e}");
     Ok(match b.kind.as_str() {
         "bos" => {
@@ -43,7 +45,7 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
                 virtual_hosted: b.addressing.as_deref() == Some("virtual"),
             };
             Arc::new(
-                BosBackend::new(BosBackendConfig {
+                BosClient::new(BosClientConfig {
                     name: name.to_owned(),
                     endpoint,
                     access_key: b.access_key.clone().unwrap_or_default(),
@@ -69,7 +71,7 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
                 region: b.region.clone().unwrap_or_else(|| "us-east-1".into()),
             };
             Arc::new(
-                s3_backend(S3BackendConfig {
+                S3Client::new(S3ClientConfig {
                     name: name.to_owned(),
                     endpoint,
                     access_key: b.access_key.clone().unwrap_or_default(),
@@ -93,14 +95,12 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
                 }
             };
             Arc::new(
-                QumuloBackend::new(QumuloBackendConfig {
+                QumuloClient::new(QumuloClientConfig {
                     name: name.to_owned(),
                     base_url: b.endpoint.trim_end_matches('/').to_owned(),
                     auth,
                     http: http_options(b),
                     page_limit: b.page_limit,
-                    max_uploads: b.max_uploads.unwrap_or(100_000),
-                    snapshot_ttl: Duration::from_secs(b.snapshot_ttl_secs.unwrap_or(5)),
                 })
                 .map_err(failed)?,
             )
@@ -109,13 +109,44 @@ fn remote(name: &str, b: &BackendSection) -> Result<Arc<dyn Backend>, String> {
     })
 }
 
-/// The backend the gateway talks to: a router over every configured backend, each behind a
-/// planner that emulates what it lacks.
-pub fn build(config: &Config, embedded: Arc<dyn Backend>) -> Result<Arc<dyn Backend>, String> {
+fn outbound(config: &Config, b: &BackendSection) -> OutboundConfig {
+    let d = OutboundConfig::default();
+    OutboundConfig {
+        timeout: Duration::from_secs(b.timeout_secs.unwrap_or(config.server.backend_timeout_secs)),
+        max_concurrency: b.max_concurrency.unwrap_or(d.max_concurrency),
+        max_retries: b.max_retries.unwrap_or(d.max_retries),
+        breaker_failures: b.breaker_failures.unwrap_or(d.breaker_failures),
+        breaker_cooldown: b
+            .breaker_cooldown_secs
+            .map_or(d.breaker_cooldown, Duration::from_secs),
+        ..d
+    }
+}
+
+/// The router over every configured backend (each a client behind its outbound stack and a
+/// planner), and every backend's breaker for `/readyz`.
+pub fn build(
+    config: &Config,
+    embedded: (Arc<dyn Backend>, Arc<Breaker>),
+    metrics: &Metrics,
+) -> Result<(Arc<Router>, Vec<Arc<Breaker>>), String> {
     let mut named: HashMap<&str, Arc<dyn Backend>> = HashMap::new();
-    named.insert("embedded", Arc::new(Planner::new(embedded)));
+    let mut breakers = vec![embedded.1];
+    named.insert("embedded", embedded.0);
     for (name, b) in &config.backends {
-        named.insert(name, Arc::new(Planner::new(remote(name, b)?)));
+        let snapshot = SnapshotConfig {
+            max_uploads: b.max_uploads.unwrap_or(100_000),
+            ttl: Duration::from_secs(b.snapshot_ttl_secs.unwrap_or(5)),
+        };
+        let (backend, breaker) = dragoman_backend::backend(
+            name,
+            client(name, b)?,
+            &outbound(config, b),
+            snapshot,
+            metrics,
+        );
+        named.insert(name, backend);
+        breakers.push(breaker);
     }
     let lookup = |name: &str| {
         named
@@ -137,8 +168,6 @@ pub fn build(config: &Config, embedded: Arc<dyn Backend>) -> Result<Arc<dyn Back
     for r in &routes {
         tracing::info!(buckets = %r.buckets, backend = r.backend.name(), rename = ?r.rename, "route");
     }
-    Ok(Arc::new(Router::new(
-        routes,
-        lookup(&config.server.default_backend)?,
-    )))
+    let router = Router::new(routes, lookup(&config.server.default_backend)?);
+    Ok((Arc::new(router), breakers))
 }

@@ -19,6 +19,7 @@ pub struct Config {
     pub tls: TlsSection,
     pub store: StoreSection,
     pub log: LogSection,
+    pub admin: AdminSection,
     /// Named backends besides the built-in `embedded` one (the store of `[store]`).
     pub backends: std::collections::BTreeMap<String, BackendSection>,
     /// Which backend owns which buckets; first match wins, the rest go to `server.default_backend`.
@@ -40,6 +41,9 @@ pub struct ServerSection {
     pub max_header_bytes: usize,
     pub max_body_bytes: usize,
     pub header_read_timeout_secs: u64,
+    /// How long a caller may take to send its body once its headers are in.
+    pub body_read_timeout_secs: u64,
+    /// The default per-try timeout of backend calls (`backends.<name>.timeout_secs`).
     pub backend_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
 }
@@ -54,6 +58,7 @@ impl Default for ServerSection {
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
             header_read_timeout_secs: 30,
+            body_read_timeout_secs: 30,
             backend_timeout_secs: 30,
             shutdown_grace_secs: 30,
         }
@@ -206,6 +211,18 @@ pub struct BackendSection {
     pub ca_file: Option<PathBuf>,
     /// Accept any certificate (self-signed test clusters only; logged as a warning).
     pub insecure_skip_verify: bool,
+    /// Calls in flight to this backend at once (default 256); more wait for a slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<usize>,
+    /// Retries of a failed idempotent read (default 2), within a budget of 20 % of calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// Consecutive failed calls that open the circuit breaker (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_failures: Option<u32>,
+    /// How long an open breaker refuses calls before one probes (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_cooldown_secs: Option<u64>,
 }
 
 impl std::fmt::Debug for BackendSection {
@@ -249,12 +266,39 @@ impl Default for StoreSection {
 pub struct LogSection {
     /// A tracing filter (`info`, `dragoman_gateway=debug,info`); `RUST_LOG` overrides it.
     pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line, for log pipelines.
+    Json,
 }
 
 impl Default for LogSection {
     fn default() -> Self {
         Self {
             filter: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSection {
+    /// `/healthz`, `/readyz` and `/metrics`; empty disables the admin listener.
+    pub listen: String,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9001".into(),
         }
     }
 }
@@ -330,7 +374,16 @@ impl Config {
                 self.server.listen
             ));
         }
-        if dragoman_gateway::Dialect::from_name(&self.server.default_dialect).is_none() {
+        if !self.admin.listen.is_empty() && self.admin.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "admin.listen: {:?} is not an address like 127.0.0.1:9001 (or empty to disable)",
+                self.admin.listen
+            ));
+        }
+        if !matches!(
+            self.server.default_dialect.as_str(),
+            "s3" | "bos" | "qumulo"
+        ) {
             problems.push(format!(
                 "server.default_dialect: {:?} is not one of \"s3\", \"bos\", \"qumulo\"",
                 self.server.default_dialect
@@ -465,6 +518,18 @@ impl Config {
         problems
     }
 
+    /// The admin listener's address, `None` when disabled.
+    pub fn admin_listen(&self) -> Result<Option<SocketAddr>, String> {
+        if self.admin.listen.is_empty() {
+            return Ok(None);
+        }
+        self.admin
+            .listen
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("admin.listen: {e}"))
+    }
+
     pub fn listen(&self) -> Result<SocketAddr, String> {
         self.server
             .listen
@@ -498,23 +563,34 @@ impl Config {
             .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
-    pub fn gateway(&self) -> dragoman_gateway::GatewayConfig {
-        dragoman_gateway::GatewayConfig {
-            s3: dragoman_dialect_s3::S3Config {
-                region: self.s3.region.clone(),
-                domains: self.s3.domains.clone(),
-            },
-            bos: dragoman_dialect_bos::BosConfig {
-                domains: self.bos.domains.clone(),
-                region: self.bos.region.clone(),
-            },
-            qumulo: dragoman_dialect_qumulo::QumuloConfig {
-                token_key: self.qumulo.token_key.as_bytes().to_vec(),
-                session_ttl: Duration::from_secs(self.qumulo.session_ttl_secs),
-                page_size: self.qumulo.page_size,
-            },
-            default_dialect: dragoman_gateway::Dialect::from_name(&self.server.default_dialect)
-                .unwrap_or(dragoman_gateway::Dialect::S3),
+    /// The dialects this gateway speaks, in detection priority for equal claims, and the
+    /// request path's settings. A fourth dialect is one more line here.
+    pub fn gateway(&self, token_key: Vec<u8>) -> Result<dragoman_gateway::GatewayConfig, String> {
+        use std::sync::Arc;
+        let s3 = dragoman_dialect_s3::S3Config {
+            region: self.s3.region.clone(),
+            domains: self.s3.domains.clone(),
+        };
+        let bos = dragoman_dialect_bos::BosConfig {
+            domains: self.bos.domains.clone(),
+            region: self.bos.region.clone(),
+        };
+        let qumulo = dragoman_dialect_qumulo::QumuloConfig {
+            token_key,
+            session_ttl: Duration::from_secs(self.qumulo.session_ttl_secs),
+            page_size: self.qumulo.page_size,
+        };
+        let dialects = dragoman_dialect::Dialects::new(
+            vec![
+                Arc::new(dragoman_dialect_qumulo::QumuloDialect { config: qumulo }),
+                Arc::new(dragoman_dialect_bos::BosDialect { config: bos }),
+                Arc::new(dragoman_dialect_s3::S3Dialect { config: s3 }),
+            ],
+            &self.server.default_dialect,
+        )
+        .map_err(|e| format!("server.default_dialect: {e}"))?;
+        Ok(dragoman_gateway::GatewayConfig {
+            dialects,
             users: self
                 .credentials
                 .iter()
@@ -527,10 +603,13 @@ impl Config {
                     access_tokens: c.access_tokens.clone(),
                 })
                 .collect(),
-            max_header_bytes: self.server.max_header_bytes,
-            max_body_bytes: self.server.max_body_bytes,
-            backend_timeout: Duration::from_secs(self.server.backend_timeout_secs),
-        }
+            limits: dragoman_gateway::Limits {
+                max_header_bytes: self.server.max_header_bytes,
+                max_body_bytes: self.server.max_body_bytes,
+                body_read_timeout: Duration::from_secs(self.server.body_read_timeout_secs),
+            },
+            max_concurrency: self.server.max_concurrency,
+        })
     }
 
     pub fn server(
@@ -538,7 +617,6 @@ impl Config {
         tls: Option<dragoman_gateway::tls::Tls>,
     ) -> dragoman_gateway::ServerConfig {
         dragoman_gateway::ServerConfig {
-            max_concurrency: self.server.max_concurrency,
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
             tls: tls.map(|t| t.config),

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use dragoman_backend::EmbeddedBackend;
-use dragoman_gateway::{Gateway, serve};
+use dragoman_gateway::{Admin, Readiness, serve, serve_admin};
+use dragoman_metrics::Metrics;
 use dragoman_store::Store;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 
 #[derive(Parser)]
 #[command(
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_tracing(&config.log.filter);
+            init_tracing(&config.log.filter, config.log.format);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -86,46 +86,96 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => fmt.with_ansi(std::io::stderr().is_terminal()).init(),
+        // One object per line, fields at the top level, for log pipelines.
+        LogFormat::Json => fmt
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    let metrics = Metrics::new();
     let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
-    let backend = backends::build(&config, Arc::new(EmbeddedBackend::new(Arc::clone(&store))))?;
-    let mut gateway_config = config.gateway();
-    if gateway_config.qumulo.token_key.is_empty() {
+    let (embedded, embedded_breaker) = dragoman_backend::embedded(Arc::clone(&store), &metrics);
+    let (router, breakers) = backends::build(&config, (embedded, embedded_breaker), &metrics)?;
+    let token_key = if config.qumulo.token_key.is_empty() {
         use rand::Rng;
-        gateway_config.qumulo.token_key = rand::rng().random::<[u8; 32]>().to_vec();
         tracing::warn!(
             "qumulo.token_key is not set: a random key signs sessions and paging tokens, so they end with this process and other replicas refuse them"
         );
-    }
-    let gateway = Gateway::new(gateway_config, backend);
+        rand::rng().random::<[u8; 32]>().to_vec()
+    } else {
+        config.qumulo.token_key.as_bytes().to_vec()
+    };
+    let stack = dragoman_gateway::stack(config.gateway(token_key)?, router, &metrics);
     let tls = config.tls()?;
     let addr = config.listen()?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let readiness = Readiness::default();
+    let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut admin_task = None;
+    if let Some(admin_addr) = config.admin_listen()? {
+        let admin_listener = TcpListener::bind(admin_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {admin_addr} (admin.listen): {e}"))?;
+        let admin_local = admin_listener.local_addr().map_err(|e| e.to_string())?;
+        // Weak: the store must close on shutdown, whatever the admin task still holds.
+        let checked = Arc::downgrade(&store);
+        let admin = Admin {
+            metrics: metrics.clone(),
+            readiness: readiness.clone(),
+            breakers,
+            store: Some(Arc::new(move || match checked.upgrade() {
+                Some(store) => store.ping().map_err(|e| e.to_string()),
+                None => Err("closed".into()),
+            })),
+        };
+        tracing::info!(%admin_local, "admin listening (/healthz, /readyz, /metrics)");
+        admin_task = Some((
+            admin_local,
+            tokio::spawn(serve_admin(admin_listener, admin, async {
+                let _ = admin_stopped.await;
+            })),
+        ));
+    }
     if config.credentials.is_empty() {
         tracing::warn!("no credentials configured: every request will be refused");
     }
     tracing::info!(%local, data_dir = %config.store.data_dir.display(), "dragoman listening");
     // One machine-readable line on stdout, for scripts and tests that bind port 0.
     println!("dragoman listening on http://{local}");
+    if let Some((admin_local, _)) = &admin_task {
+        println!("dragoman admin on http://{admin_local}");
+    }
     let _ = std::io::stdout().flush();
 
-    serve(listener, gateway, config.server(tls), shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    serve(
+        listener,
+        stack,
+        config.server(tls),
+        readiness,
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let _ = stop_admin.send(());
+    if let Some((_, task)) = admin_task {
+        let _ = task.await;
+    }
 
     match Arc::try_unwrap(store) {
         Ok(store) => store.close().map_err(|e| e.to_string())?,

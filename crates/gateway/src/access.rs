@@ -109,6 +109,20 @@ fn ct_eq(a: &str, b: &str) -> bool {
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+impl dragoman_dialect::Directory for Access {
+    fn secret_of(&self, access_key: &str) -> Option<String> {
+        Access::secret_of(self, access_key)
+    }
+
+    fn token_owner(&self, token: &str) -> Option<String> {
+        Access::token_owner(self, token)
+    }
+
+    fn login(&self, username: &str, password: &str) -> Result<Principal, Error> {
+        Access::login(self, username, password)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

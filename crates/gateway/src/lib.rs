@@ -1,27 +1,86 @@
 //! The dragoman server: a tower stack over hyper that detects the caller's dialect, decodes,
 //! authenticates, authorizes, asks the backend, and encodes the answer in the same dialect.
 //!
-//! The stack, outermost first:
-//!
-//! ```text
-//! hyper http1 connection (header read timeout, header buffer bound)
-//!   -> RequestIdLayer      a request id and a debug id for every request
-//!   -> ConcurrencyLimit    bounded in-flight requests
-//!   -> Gateway             detect -> decode -> authenticate -> authorize -> backend -> encode
-//! ```
-//!
-//! `Gateway` never fails: every error becomes a response in the caller's dialect, in one place
-//! (`Gateway::respond`).
+//! [`stack`] assembles the whole request path and reads top to bottom. Every layer is its own
+//! module with one concern; errors are values (`BoxError` holding a canonical `Error`) until
+//! [`respond`] renders them, the one place an error becomes a response.
 
 mod access;
-mod frontend;
-mod gateway;
+mod admin;
+mod auth;
+mod context;
+mod decode;
+mod detect;
+mod dispatch;
+mod limits;
 mod request_id;
+mod respond;
 mod server;
 pub mod tls;
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use dragoman_backend::Router;
+use dragoman_dialect::Dialects;
+use dragoman_metrics::Metrics;
+use http::{Request, Response};
+use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
+
 pub use access::{Access, User};
-pub use frontend::Dialect;
-pub use gateway::{Gateway, GatewayConfig};
-pub use request_id::{RequestId, RequestIdLayer, RequestIdService};
-pub use server::{ServerConfig, serve};
+pub use admin::{Admin, serve_admin};
+pub use auth::{Authenticate, Authorize, CheckLayer};
+pub use context::{Body, Caller};
+pub use decode::DecodeLayer;
+pub use detect::DetectLayer;
+pub use dispatch::Dispatch;
+pub use limits::{Limits, LimitsLayer};
+pub use request_id::{RequestId, RequestIdLayer, TraceParent};
+pub use respond::{RespondLayer, canonical};
+pub use server::{Readiness, ServerConfig, serve};
+
+/// What the request path needs besides the router.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// The registered dialects, and the one anonymous requests speak.
+    pub dialects: Dialects,
+    pub users: Vec<User>,
+    pub limits: Limits,
+    /// Requests served at once; beyond it the caller gets its dialect's 503 at once.
+    pub max_concurrency: usize,
+}
+
+/// The whole inbound stack for one listener, as a cloneable service that never fails.
+pub type Stack<B> = BoxCloneSyncService<Request<B>, Response<Body>, Infallible>;
+
+/// The request path, in the order a request meets it.
+pub fn stack<B>(config: GatewayConfig, router: Arc<Router>, metrics: &Metrics) -> Stack<B>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<tower::BoxError>,
+{
+    let access = Arc::new(Access::new(config.users));
+    let service = ServiceBuilder::new()
+        // Identity: a request id, and the caller's trace context.
+        .layer(RequestIdLayer)
+        // Which dialect: needed by everything below to answer the caller in its own terms.
+        .layer(DetectLayer::new(config.dialects))
+        // The one place errors and panics become responses; access log and metrics.
+        .layer(RespondLayer::new(metrics.clone()))
+        // Overload answers at once (503 SlowDown or the dialect's equivalent).
+        .load_shed()
+        .concurrency_limit(config.max_concurrency.max(1))
+        // Header size; body size and read timeout.
+        .layer(LimitsLayer::new(config.limits))
+        // The canonical operation, or a dialect's local route (Qumulo's login).
+        .layer(DecodeLayer::new(Arc::clone(&access)))
+        .layer(CheckLayer::new(Authenticate {
+            access: Arc::clone(&access),
+        }))
+        .layer(CheckLayer::new(Authorize {
+            access: Arc::clone(&access),
+        }))
+        .service(Dispatch::new(router, access));
+    BoxCloneSyncService::new(service)
+}

@@ -10,18 +10,32 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceBuilder;
-use tower::limit::ConcurrencyLimitLayer;
 
-use crate::{Gateway, RequestIdLayer};
+use crate::Body;
+
+/// Whether the process should receive traffic: false once shutdown begins, so that
+/// `/readyz` fails before the listener closes and load balancers move on first.
+#[derive(Clone, Debug, Default)]
+pub struct Readiness {
+    draining: Arc<AtomicBool>,
+}
+
+impl Readiness {
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Connection-level limits.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// How many requests are served at once; the rest wait their turn.
-    pub max_concurrency: usize,
     /// A client must send its whole header within this time (slow-loris bound).
     pub header_read_timeout: Duration,
     /// How long in-flight requests may take to finish after shutdown begins.
@@ -34,7 +48,6 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            max_concurrency: 1024,
             header_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             tls: None,
@@ -66,7 +79,7 @@ where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<
             http::Request<hyper::body::Incoming>,
-            Response = http::Response<http_body_util::Full<bytes::Bytes>>,
+            Response = http::Response<Body>,
             Error = std::convert::Infallible,
         > + Clone
         + Send
@@ -82,17 +95,25 @@ where
     watcher.watch(conn).await
 }
 
-/// Serves `gateway` on `listener` until `shutdown` completes, then drains.
-pub async fn serve(
+/// Serves `stack` on `listener` until `shutdown` completes, then drains: readiness fails
+/// first, the listener closes, and in-flight requests get `shutdown_grace` to finish.
+pub async fn serve<S>(
     listener: TcpListener,
-    gateway: Gateway,
+    stack: S,
     config: ServerConfig,
+    readiness: Readiness,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let stack = ServiceBuilder::new()
-        .layer(RequestIdLayer)
-        .layer(ConcurrencyLimitLayer::new(config.max_concurrency))
-        .service(gateway);
+) -> std::io::Result<()>
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<Body>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -137,6 +158,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         }
     }
+    readiness.start_draining();
     drop(listener);
     tracing::info!("shutting down: no new connections, draining in-flight requests");
     tokio::select! {

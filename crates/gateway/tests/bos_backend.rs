@@ -7,15 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dragoman_backend::http::HttpOptions;
-use dragoman_backend::{Backend, BosBackend, BosBackendConfig, EmbeddedBackend, Planner};
+use dragoman_backend::{
+    Backend, BosClient, BosClientConfig, OutboundConfig, Planner, SnapshotConfig,
+};
 use dragoman_dialect_bos::client::Endpoint;
-use dragoman_gateway::{Dialect, Gateway, GatewayConfig, ServerConfig, User, serve};
+use dragoman_gateway::{ServerConfig, User};
+use dragoman_metrics::Metrics;
 use dragoman_model::{
     Error, ListUploads, Operation, Outcome, StorageClass, Timestamp, Upload, paginate,
 };
 use dragoman_store::{Store, new_upload_id};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod common;
 
 const AK: &str = "bos-test-ak";
 const SK: &str = "bos-test-secret";
@@ -75,28 +80,16 @@ async fn start() -> Server {
     store.create_bucket("bkt").unwrap();
     let uploads = fixture();
     store.import("bkt", uploads.clone()).unwrap();
-    let config = GatewayConfig {
-        users: vec![User {
-            name: "t".into(),
-            access_key: AK.into(),
-            secret_key: SK.into(),
-            buckets: vec!["*".into()],
-            password: None,
-            access_tokens: vec![],
-        }],
-        default_dialect: Dialect::Bos,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::new(
-        config,
-        Arc::new(Planner::new(Arc::new(EmbeddedBackend::new(store)))),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, gateway, ServerConfig::default(), async {
-        let _ = stopped.await;
-    }));
+    let users = vec![User {
+        name: "t".into(),
+        access_key: AK.into(),
+        secret_key: SK.into(),
+        buckets: vec!["*".into()],
+        password: None,
+        access_tokens: vec![],
+    }];
+    let dialects = common::dialects(Default::default(), "bos");
+    let (addr, stop) = common::serve_store(store, users, dialects, ServerConfig::default()).await;
     Server {
         addr,
         uploads,
@@ -105,8 +98,8 @@ async fn start() -> Server {
     }
 }
 
-fn client(addr: SocketAddr, secret: &str, honours: bool, timeout: Duration) -> BosBackend {
-    BosBackend::new(BosBackendConfig {
+fn client(addr: SocketAddr, secret: &str, honours: bool, timeout: Duration) -> Arc<Planner> {
+    let client = BosClient::new(BosClientConfig {
         name: "bos-test".into(),
         endpoint: Endpoint {
             scheme: "http".into(),
@@ -116,15 +109,25 @@ fn client(addr: SocketAddr, secret: &str, honours: bool, timeout: Duration) -> B
         access_key: AK.into(),
         secret_key: secret.into(),
         honours_upload_id_marker: honours,
-        http: HttpOptions {
-            timeout,
-            ..HttpOptions::default()
-        },
+        http: HttpOptions::default(),
     })
-    .unwrap()
+    .unwrap();
+    let outbound = OutboundConfig {
+        timeout,
+        ..OutboundConfig::default()
+    };
+    let metrics = Metrics::new();
+    dragoman_backend::backend(
+        "bos-test",
+        Arc::new(client),
+        &outbound,
+        SnapshotConfig::default(),
+        &metrics,
+    )
+    .0
 }
 
-async fn list_all(b: &BosBackend, base: &ListUploads) -> Vec<dragoman_model::Entry> {
+async fn list_all(b: &Planner, base: &ListUploads) -> Vec<dragoman_model::Entry> {
     let mut got = Vec::new();
     let mut q = base.clone();
     for _ in 0..100 {

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use dragoman_backend::http::HttpOptions;
 use dragoman_backend::{
-    Backend, EmbeddedBackend, Planner, QumuloAuth, QumuloBackend, QumuloBackendConfig,
+    Backend, OutboundConfig, Planner, QumuloAuth, QumuloClient, QumuloClientConfig, SnapshotConfig,
 };
 use dragoman_dialect_qumulo::QumuloConfig;
-use dragoman_gateway::{Gateway, GatewayConfig, ServerConfig, User, serve, tls};
+use dragoman_gateway::{ServerConfig, User, tls};
+use dragoman_metrics::Metrics;
 use dragoman_model::{Error, ListUploads, Operation, Outcome, Timestamp, Upload, paginate};
 use dragoman_store::{Store, embedded_state, new_upload_id};
-use tokio::net::TcpListener;
+
+mod common;
 
 const TOKEN: &str = "access-v1:qumulo-backend-test-token";
 
@@ -74,36 +76,25 @@ async fn start(session_ttl: Duration) -> Server {
     let tls = tls::self_signed(&["localhost".into(), "127.0.0.1".into()]).unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &tls.cert_pem).unwrap();
-    let config = GatewayConfig {
-        users: vec![User {
-            name: "admin".into(),
-            access_key: "qumulo-ak".into(),
-            secret_key: "qumulo-secret".into(),
-            buckets: vec!["*".into()],
-            password: Some("admin-password".into()),
-            access_tokens: vec![TOKEN.into()],
-        }],
-        qumulo: QumuloConfig {
-            token_key: b"qumulo backend test key".to_vec(),
-            session_ttl,
-            page_size: 3,
-        },
-        ..GatewayConfig::default()
+    let users = vec![User {
+        name: "admin".into(),
+        access_key: "qumulo-ak".into(),
+        secret_key: "qumulo-secret".into(),
+        buckets: vec!["*".into()],
+        password: Some("admin-password".into()),
+        access_tokens: vec![TOKEN.into()],
+    }];
+    let qumulo = QumuloConfig {
+        token_key: b"qumulo backend test key".to_vec(),
+        session_ttl,
+        page_size: 3,
     };
-    let gateway = Gateway::new(
-        config,
-        Arc::new(Planner::new(Arc::new(EmbeddedBackend::new(store)))),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = ServerConfig {
         tls: Some(tls.config),
         ..ServerConfig::default()
     };
-    tokio::spawn(serve(listener, gateway, server, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop) =
+        common::serve_store(store, users, common::dialects(qumulo, "s3"), server).await;
     Server {
         addr,
         uploads,
@@ -113,17 +104,33 @@ async fn start(session_ttl: Duration) -> Server {
     }
 }
 
-fn backend(s: &Server, auth: QumuloAuth, http: HttpOptions) -> QumuloBackend {
-    QumuloBackend::new(QumuloBackendConfig {
+fn planner(s: &Server, auth: QumuloAuth, http: HttpOptions, max_uploads: usize) -> Arc<Planner> {
+    let client = QumuloClient::new(QumuloClientConfig {
         name: "qumulo-test".into(),
         base_url: format!("https://{}", s.addr),
         auth,
         http,
         page_limit: None,
-        max_uploads: 10_000,
-        snapshot_ttl: Duration::from_secs(5),
     })
-    .unwrap()
+    .unwrap();
+    let snapshot = SnapshotConfig {
+        max_uploads,
+        ttl: Duration::from_secs(5),
+    };
+    let metrics = Metrics::new();
+    let outbound = OutboundConfig::default();
+    dragoman_backend::backend(
+        "qumulo-test",
+        Arc::new(client),
+        &outbound,
+        snapshot,
+        &metrics,
+    )
+    .0
+}
+
+fn backend(s: &Server, auth: QumuloAuth, http: HttpOptions) -> Arc<Planner> {
+    planner(s, auth, http, 10_000)
 }
 
 fn login(password: &str) -> QumuloAuth {
@@ -140,7 +147,7 @@ fn trusted(s: &Server) -> HttpOptions {
     }
 }
 
-async fn list_all(b: &QumuloBackend, base: &ListUploads) -> Vec<dragoman_model::Entry> {
+async fn list_all(b: &Planner, base: &ListUploads) -> Vec<dragoman_model::Entry> {
     let mut got = Vec::new();
     let mut q = base.clone();
     for _ in 0..100 {
@@ -232,16 +239,7 @@ async fn tls_is_verified_unless_explicitly_skipped() {
 #[tokio::test]
 async fn a_bucket_past_the_read_bound_is_a_clear_error() {
     let s = start(Duration::from_secs(3600)).await;
-    let small = QumuloBackend::new(QumuloBackendConfig {
-        name: "small".into(),
-        base_url: format!("https://{}", s.addr),
-        auth: login("admin-password"),
-        http: trusted(&s),
-        page_limit: None,
-        max_uploads: 5,
-        snapshot_ttl: Duration::from_secs(5),
-    })
-    .unwrap();
+    let small = planner(&s, login("admin-password"), trusted(&s), 5);
     match small
         .execute(Operation::ListUploads(ListUploads::bucket("bkt")))
         .await

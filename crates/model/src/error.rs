@@ -67,6 +67,11 @@ pub enum Error {
     HeadersTooLarge,
     #[error("Your request body is too large")]
     BodyTooLarge,
+    /// The caller did not send its announced body in time.
+    #[error(
+        "Your socket connection to the server was not read from or written to within the timeout period."
+    )]
+    RequestTimeout,
     #[error("{message}")]
     Throttled { message: String },
     #[error("The backend is unavailable: {message}")]

@@ -48,11 +48,6 @@ pub enum Operation {
         bucket: String,
     },
     ListBuckets,
-    /// Trade a user name and password for a session (Qumulo's `POST /v1/session/login`).
-    Login {
-        username: String,
-        password: String,
-    },
 }
 
 impl Operation {
@@ -65,7 +60,7 @@ impl Operation {
             | Self::CreateBucket { bucket }
             | Self::DeleteBucket { bucket }
             | Self::HeadBucket { bucket } => Some(bucket),
-            Self::ListBuckets | Self::Login { .. } => None,
+            Self::ListBuckets => None,
         }
     }
 
@@ -79,7 +74,6 @@ impl Operation {
             Self::DeleteBucket { .. } => "delete_bucket",
             Self::HeadBucket { .. } => "head_bucket",
             Self::ListBuckets => "list_buckets",
-            Self::Login { .. } => "login",
         }
     }
 }
@@ -91,20 +85,10 @@ impl Operation {
 )]
 pub enum Outcome {
     Page(UploadsPage),
-    Created {
-        bucket: String,
-        upload: Upload,
-    },
+    Created { bucket: String, upload: Upload },
     Aborted,
-    BucketCreated {
-        bucket: String,
-    },
+    BucketCreated { bucket: String },
     BucketDeleted,
     BucketExists,
     Buckets(Vec<Bucket>),
-    /// A session for the principal holding `access_key`, valid until `expires`.
-    LoggedIn {
-        access_key: String,
-        expires: Timestamp,
-    },
 }

@@ -165,6 +165,11 @@ impl Store {
         })
     }
 
+    /// Whether the database answers a trivial query (for readiness checks).
+    pub fn ping(&self) -> Result<(), Error> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err))
+    }
+
     pub fn head_bucket(&self, name: &str) -> Result<(), Error> {
         self.read(|c| {
             if bucket_exists(c, name)? {

@@ -78,9 +78,6 @@ pub fn bodiless(outcome: &dragoman_model::Outcome) -> Option<(StatusCode, Option
         Outcome::BucketCreated { bucket } => Some((StatusCode::OK, Some(format!("/{bucket}")))),
         Outcome::BucketExists => Some((StatusCode::OK, None)),
         Outcome::Aborted | Outcome::BucketDeleted => Some((StatusCode::NO_CONTENT, None)),
-        Outcome::Page(_)
-        | Outcome::Created { .. }
-        | Outcome::Buckets(_)
-        | Outcome::LoggedIn { .. } => None,
+        Outcome::Page(_) | Outcome::Created { .. } | Outcome::Buckets(_) => None,
     }
 }

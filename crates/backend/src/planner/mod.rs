@@ -1,0 +1,213 @@
+//! The planner: turns a canonical operation into calls a backend can answer natively and
+//! emulates, from the backend's declared capabilities, everything else:
+//!
+//! - pages that end at key boundaries (one entry of lookahead, fetched in a second call when
+//!   the backend's page cap leaves no room for it);
+//! - resuming inside a key on a backend without an upload-id marker, and after an upload that
+//!   was aborted since (the marker retry) — see [`position`];
+//! - listing a backend that pages in an order of its own through a sorted snapshot — see
+//!   [`snapshot`];
+//! - aborting by key on a backend that aborts by id alone.
+
+mod position;
+mod snapshot;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use dragoman_model::{Error, ListUploads, Operation, Outcome, UploadsPage, end_at_key_boundary};
+
+use crate::Backend;
+use crate::client::{Call, Capabilities, Reply};
+use crate::outbound::Outbound;
+
+pub use snapshot::SnapshotConfig;
+
+/// One backend: its name, its capabilities and its client behind the outbound stack.
+pub struct Planner {
+    name: Arc<str>,
+    kind: &'static str,
+    caps: Capabilities,
+    outbound: Outbound,
+    snapshots: snapshot::Snapshots,
+}
+
+impl Planner {
+    pub fn new(
+        name: Arc<str>,
+        kind: &'static str,
+        caps: Capabilities,
+        outbound: Outbound,
+        snapshot: SnapshotConfig,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            caps,
+            outbound,
+            snapshots: snapshot::Snapshots::new(snapshot),
+        }
+    }
+
+    /// `embedded`, `s3`, `bos` or `qumulo`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    pub(crate) async fn call(&self, call: Call) -> Result<Reply, Error> {
+        tower::ServiceExt::oneshot(self.outbound.clone(), call).await
+    }
+
+    pub(crate) async fn page(
+        &self,
+        r: crate::client::PageRequest,
+    ) -> Result<crate::client::NativePage, Error> {
+        match self.call(Call::Page(r)).await? {
+            Reply::Page(page) => Ok(page),
+            Reply::Done(_) => Err(Error::internal(format!(
+                "{} answered a listing page with an outcome",
+                self.name
+            ))),
+        }
+    }
+
+    async fn op(&self, op: Operation) -> Result<Outcome, Error> {
+        match self.call(Call::Op(op)).await? {
+            Reply::Done(outcome) => Ok(outcome),
+            Reply::Page(_) => Err(self.confused("an operation")),
+        }
+    }
+
+    fn confused(&self, what: &str) -> Error {
+        Error::internal(format!("{} answered {what} with a listing page", self.name))
+    }
+
+    async fn list(&self, q: ListUploads) -> Result<UploadsPage, Error> {
+        // Callers that resume with a key marker alone get pages that end at a key boundary:
+        // ask for one more entry than the page holds, to see whether the last key goes on.
+        let want = if q.whole_keys && q.max > 0 {
+            q.max + 1
+        } else {
+            q.max
+        };
+        let inner = ListUploads {
+            max: want,
+            whole_keys: false,
+            ..q
+        };
+        let page = if self.caps.pages_by_position() {
+            position::list(self, &inner).await?
+        } else {
+            self.snapshots.list(self, &inner).await?
+        };
+        Ok(if want == q.max {
+            page
+        } else {
+            end_at_key_boundary(page, q.max)
+        })
+    }
+
+    async fn abort(
+        &self,
+        bucket: String,
+        key: Option<String>,
+        upload_id: String,
+    ) -> Result<Outcome, Error> {
+        // A backend that aborts by id alone must not abort another key's upload for a caller
+        // that names the key (S3, BOS): check the id against the key first.
+        if self.caps.abort_ignores_key
+            && let Some(key) = &key
+        {
+            let owned = self
+                .snapshots
+                .read_fresh(self, &bucket)
+                .await?
+                .iter()
+                .any(|u| u.upload_id == upload_id && &u.key == key);
+            if !owned {
+                return Err(Error::NoSuchUpload { upload_id });
+            }
+        }
+        self.op(Operation::AbortUpload {
+            bucket,
+            key,
+            upload_id,
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Backend for Planner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
+        match op {
+            Operation::ListUploads(q) => self.list(q).await.map(Outcome::Page),
+            Operation::AbortUpload {
+                bucket,
+                key,
+                upload_id,
+            } => self.abort(bucket, key, upload_id).await,
+            op => self.op(op).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dragoman_model::{Cursor, ListUploads, NewUpload};
+    use dragoman_store::Store;
+
+    #[tokio::test]
+    async fn whole_key_pages_never_split_a_key_that_fits() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Arc::new(Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
+        let (planner, _) = crate::embedded(store, &dragoman_metrics::Metrics::new());
+        planner
+            .execute(Operation::CreateBucket { bucket: "b".into() })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for key in ["a", "b", "b", "b", "c"] {
+            let new = NewUpload {
+                bucket: "b".into(),
+                key: key.into(),
+                storage_class: None,
+                checksum_algorithm: None,
+                checksum_type: None,
+                initiator: None,
+            };
+            planner
+                .execute(Operation::CreateUpload(new))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut keys = Vec::new();
+        let mut after = None;
+        loop {
+            let q = ListUploads {
+                after: after.clone(),
+                max: 3,
+                whole_keys: true,
+                ..ListUploads::bucket("b")
+            };
+            let Ok(Outcome::Page(page)) = planner.execute(Operation::ListUploads(q)).await else {
+                panic!("list failed")
+            };
+            keys.push(
+                page.uploads()
+                    .map(|u| u.key.clone())
+                    .collect::<Vec<_>>()
+                    .join(""),
+            );
+            if !page.truncated {
+                break;
+            }
+            after = page.entries.last().map(|e| Cursor::Key(e.key().to_owned()));
+        }
+        assert_eq!(keys, ["a", "bbb", "c"]);
+    }
+}

@@ -1,0 +1,136 @@
+//! The seam between the gateway and a caller dialect.
+//!
+//! A dialect is a codec plus an authentication scheme: it says whether a request speaks it,
+//! turns the request into a canonical [`Operation`], checks who sent it, and writes outcomes
+//! and errors back in its own wire format. The gateway holds a list of `Arc<dyn Dialect>` and
+//! never learns a dialect's field names, so a fourth dialect is a new crate plus one
+//! registration line in the binary.
+//!
+//! Implementations are pure: no sockets, no clocks (the gateway passes `now`).
+
+use bytes::Bytes;
+use dragoman_model::{Error, Operation, Outcome, Principal, RequestMeta, Timestamp};
+use http::Response;
+use http::request::Parts;
+
+/// How sure a dialect is that a request speaks it. The gateway picks the strongest claim;
+/// among equal claims, the dialect registered first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Claim {
+    /// Signals another dialect could also carry (a header prefix, a configured host).
+    Hint,
+    /// The dialect's own authorization scheme.
+    Auth,
+    /// A path only this dialect uses (Qumulo's `/v1/s3/…`).
+    Path,
+}
+
+/// What the gateway knows about callers, for a dialect to authenticate with.
+pub trait Directory: Send + Sync {
+    /// The secret of an access key, for signature schemes.
+    fn secret_of(&self, access_key: &str) -> Option<String>;
+    /// The access key a static bearer token stands for.
+    fn token_owner(&self, token: &str) -> Option<String>;
+    /// Checks a user name and password (every failure looks the same to the caller).
+    fn login(&self, username: &str, password: &str) -> Result<Principal, Error>;
+}
+
+/// What a dialect's local route may use: the callers, the time and the request's ids.
+pub struct Local<'a> {
+    pub directory: &'a dyn Directory,
+    pub now: Timestamp,
+    pub meta: &'a RequestMeta,
+}
+
+/// A local route's answer, and its operation name for logs and metrics.
+pub struct LocalAnswer {
+    pub operation: &'static str,
+    pub result: Result<Response<Bytes>, Error>,
+}
+
+/// One caller dialect.
+pub trait Dialect: Send + Sync + 'static {
+    /// A short stable name for logs, metrics and configuration (`s3`, `bos`, `qumulo`).
+    fn name(&self) -> &'static str;
+
+    /// Whether the request speaks this dialect, and how surely.
+    fn detect(&self, parts: &Parts) -> Option<Claim>;
+
+    /// The request's ids written the dialect's way.
+    fn request_meta(&self, id: u128) -> RequestMeta;
+
+    /// Requests the dialect answers itself, before any authentication or backend (Qumulo's
+    /// login, which is how a caller gets a token). `None`: not a local route.
+    fn local(&self, _parts: &Parts, _body: &Bytes, _ctx: &Local<'_>) -> Option<LocalAnswer> {
+        None
+    }
+
+    /// The canonical operation a request asks for.
+    fn decode(&self, parts: &Parts, body: &Bytes) -> Result<Operation, Error>;
+
+    /// The access key the request proves it holds; `Ok(None)` for an anonymous request.
+    fn authenticate(
+        &self,
+        parts: &Parts,
+        body: &Bytes,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> Result<Option<String>, Error>;
+
+    /// Writes an outcome as the response to `op`.
+    fn encode(&self, op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes>;
+
+    /// Writes any canonical error, with the dialect's status, body and request-id headers.
+    /// `head`: the request was a HEAD, so the body must be empty.
+    fn encode_error(&self, err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes>;
+}
+
+/// The registered dialects, in registration order, and the one anonymous requests speak.
+#[derive(Clone)]
+pub struct Dialects {
+    all: Vec<std::sync::Arc<dyn Dialect>>,
+    default: usize,
+}
+
+impl std::fmt::Debug for Dialects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialects")
+            .field(
+                "all",
+                &self.all.iter().map(|d| d.name()).collect::<Vec<_>>(),
+            )
+            .field("default", &self.all[self.default].name())
+            .finish()
+    }
+}
+
+impl Dialects {
+    /// `all` in priority order for equal claims; `default` names the dialect of requests no
+    /// dialect claims. Fails when `all` is empty or `default` is not among them.
+    pub fn new(all: Vec<std::sync::Arc<dyn Dialect>>, default: &str) -> Result<Self, String> {
+        let names: Vec<&str> = all.iter().map(|d| d.name()).collect();
+        let default = names
+            .iter()
+            .position(|n| *n == default)
+            .ok_or_else(|| format!("{default:?} is not one of the dialects {names:?}"))?;
+        Ok(Self { all, default })
+    }
+
+    /// The dialect a request speaks: the strongest claim, the first registered among equals,
+    /// or the default.
+    pub fn detect(&self, parts: &Parts) -> &std::sync::Arc<dyn Dialect> {
+        let mut best: Option<(Claim, usize)> = None;
+        for (i, d) in self.all.iter().enumerate() {
+            if let Some(c) = d.detect(parts)
+                && best.is_none_or(|(b, _)| c > b)
+            {
+                best = Some((c, i));
+            }
+        }
+        &self.all[best.map_or(self.default, |(_, i)| i)]
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.all.iter().map(|d| d.name())
+    }
+}

@@ -1,0 +1,115 @@
+//! The admin listener, on its own address so that it can stay private while the gateway's
+//! port is exposed: `/healthz` (the process serves), `/readyz` (it should get traffic) and
+//! `/metrics` (Prometheus text).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use dragoman_backend::{Breaker, BreakerState};
+use dragoman_metrics::Metrics;
+use http::{Method, Request, Response, StatusCode, header};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+use crate::{Body, Readiness};
+
+/// What the admin endpoints report on.
+#[derive(Clone)]
+pub struct Admin {
+    pub metrics: Metrics,
+    pub readiness: Readiness,
+    pub breakers: Vec<Arc<Breaker>>,
+    /// Whether the embedded store answers; `None` when there is no store to check.
+    pub store: Option<Arc<dyn Fn() -> Result<(), String> + Send + Sync>>,
+}
+
+impl Admin {
+    /// Why the process should not get traffic now; empty when it should.
+    pub fn not_ready(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if self.readiness.draining() {
+            reasons.push("shutting down: draining in-flight requests".to_owned());
+        }
+        if let Some(check) = &self.store
+            && let Err(e) = check()
+        {
+            reasons.push(format!("embedded store: {e}"));
+        }
+        for b in &self.breakers {
+            if b.state() == BreakerState::Open {
+                reasons.push(format!("backend {}: circuit breaker open", b.backend()));
+            }
+        }
+        reasons
+    }
+
+    pub fn answer<B>(&self, req: &Request<B>) -> Response<Body> {
+        let text = |status: StatusCode, ctype: &'static str, body: String| {
+            let mut resp = Response::new(Body::new(Bytes::from(body)));
+            *resp.status_mut() = status;
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(ctype),
+            );
+            resp
+        };
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain",
+                "GET only\n".into(),
+            );
+        }
+        match req.uri().path() {
+            "/healthz" => text(StatusCode::OK, "text/plain", "ok\n".into()),
+            "/readyz" => {
+                let reasons = self.not_ready();
+                let status = if reasons.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                };
+                let body = serde_json::json!({ "ready": reasons.is_empty(), "reasons": reasons });
+                text(status, "application/json", format!("{body}\n"))
+            }
+            "/metrics" => text(
+                StatusCode::OK,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                self.metrics.render(),
+            ),
+            _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+        }
+    }
+}
+
+/// Serves the admin endpoints on `listener` until `shutdown` completes.
+pub async fn serve_admin(listener: TcpListener, admin: Admin, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let admin = admin.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let resp = admin.answer(&req);
+                        async move { Ok::<_, Infallible>(resp) }
+                    });
+                    let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(10))
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            () = &mut shutdown => return,
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! What the layers learn about a request and hand to each other through its extensions.
+
+use std::sync::{Arc, OnceLock};
+
+use dragoman_dialect::Dialect;
+use dragoman_model::{Operation, Principal, RequestMeta};
+
+/// The body type of every response the stack writes.
+pub type Body = http_body_util::Full<bytes::Bytes>;
+
+/// The caller's dialect and the request's ids written its way (set by detection).
+#[derive(Clone)]
+pub struct Caller {
+    pub dialect: Arc<dyn Dialect>,
+    pub meta: RequestMeta,
+}
+
+/// What inner layers found out, for the access log and metrics that Respond writes once the
+/// response (or the error) is known. Each field is set at most once, by the layer that knows.
+#[derive(Debug, Default)]
+pub struct Notes {
+    pub operation: OnceLock<&'static str>,
+    pub user: OnceLock<String>,
+    pub backend: OnceLock<String>,
+}
+
+/// The decoded operation (set by the decode layer).
+#[derive(Clone, Debug)]
+pub struct Decoded(pub Operation);
+
+/// The authenticated caller (set by the authenticate layer).
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Principal);
+
+/// Notes of a request, created on first use.
+pub fn notes<B>(req: &mut http::Request<B>) -> Arc<Notes> {
+    Arc::clone(
+        req.extensions_mut()
+            .get_or_insert_with(|| Arc::new(Notes::default())),
+    )
+}

@@ -1,0 +1,85 @@
+//! Dispatch: the innermost service. Hands the canonical operation to the router (which picks
+//! the backend and the bucket's name there) and encodes the outcome in the caller's dialect.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use dragoman_backend::{Backend, Router};
+use dragoman_model::{Error, Operation, Outcome};
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use tower::{BoxError, Service};
+
+use crate::Access;
+use crate::context::{Authenticated, Body, Caller, Decoded, Notes};
+use crate::request_id::TraceParent;
+
+#[derive(Clone)]
+pub struct Dispatch {
+    router: Arc<Router>,
+    access: Arc<Access>,
+}
+
+impl Dispatch {
+    pub fn new(router: Arc<Router>, access: Arc<Access>) -> Self {
+        Self { router, access }
+    }
+}
+
+impl Service<Request<Bytes>> for Dispatch {
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { this.dispatch(req).await.map_err(BoxError::from) })
+    }
+}
+
+impl Dispatch {
+    async fn dispatch(self, mut req: Request<Bytes>) -> Result<Response<Body>, Error> {
+        let ext = req.extensions_mut();
+        let (Some(caller), Some(Decoded(mut op)), Some(Authenticated(principal))) = (
+            ext.get::<Caller>().cloned(),
+            ext.remove::<Decoded>(),
+            ext.remove::<Authenticated>(),
+        ) else {
+            return Err(Error::internal(
+                "dispatch before decoding and authentication",
+            ));
+        };
+        if let Operation::CreateUpload(new) = &mut op {
+            new.initiator = Some(self.access.identity(&principal));
+        }
+        if let Some(notes) = ext.get::<Arc<Notes>>() {
+            let _ = notes
+                .backend
+                .set(self.router.backend_of(op.bucket()).to_owned());
+        }
+        let trace = ext.get::<TraceParent>().map(TraceParent::child);
+        let run = self.router.execute(op.clone());
+        let outcome = match trace {
+            Some(t) => dragoman_backend::http::TRACEPARENT.scope(t, run).await,
+            None => run.await,
+        }?;
+        // A bucket listing shows only the buckets the caller may use.
+        let outcome = match outcome {
+            Outcome::Buckets(all) => Outcome::Buckets(
+                all.into_iter()
+                    .filter(|b| self.access.may_use(&principal, &b.name))
+                    .collect(),
+            ),
+            other => other,
+        };
+        Ok(caller
+            .dialect
+            .encode(&op, &outcome, &caller.meta)
+            .map(Body::new))
+    }
+}

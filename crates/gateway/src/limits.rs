@@ -1,0 +1,117 @@
+//! Limits on what a caller may make the gateway hold: the header section's size, and the
+//! body's size and the time its sender may take. Bodies are read here, whole, into `Bytes`
+//! for the layers within (every operation the gateway serves decodes small bodies).
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use dragoman_model::Error;
+use futures_util::future::BoxFuture;
+use http::Request;
+use http_body_util::{BodyExt, Limited};
+use tower::{BoxError, Layer, Service, ServiceExt};
+
+/// The limits, from `server.*` in the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The most header bytes (names and values) a request may carry.
+    pub max_header_bytes: usize,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How long a caller may take to send its body once its headers are in.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 1024 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LimitsLayer {
+    limits: Limits,
+}
+
+impl LimitsLayer {
+    pub fn new(limits: Limits) -> Self {
+        Self { limits }
+    }
+}
+
+impl<S> Layer<S> for LimitsLayer {
+    type Service = LimitsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        LimitsService {
+            inner,
+            limits: self.limits,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LimitsService<S> {
+    inner: S,
+    limits: Limits,
+}
+
+async fn read_body<B>(body: B, limits: Limits) -> Result<Bytes, Error>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<BoxError>,
+{
+    let limit = limits.max_body_bytes;
+    if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(Error::BodyTooLarge);
+    }
+    let read = Limited::new(body, limit).collect();
+    match tokio::time::timeout(limits.body_read_timeout, read).await {
+        Err(_) => Err(Error::RequestTimeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge),
+        Ok(Err(e)) => Err(Error::InvalidRequest {
+            message: format!("could not read the request body: {e}"),
+        }),
+    }
+}
+
+impl<S, B> Service<Request<B>> for LimitsService<S>
+where
+    S: Service<Request<Bytes>, Error = BoxError> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let limits = self.limits;
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let header_bytes: usize = req
+                .headers()
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len())
+                .sum();
+            if header_bytes > limits.max_header_bytes {
+                return Err(Error::HeadersTooLarge.into());
+            }
+            let (parts, body) = req.into_parts();
+            let body = read_body(body, limits).await?;
+            inner.oneshot(Request::from_parts(parts, body)).await
+        })
+    }
+}
