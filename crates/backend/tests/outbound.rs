@@ -168,8 +168,14 @@ async fn retries_stop_when_the_budget_is_spent() {
     let retries = client.calls() - listings;
     // Without a budget there would be 2 retries per listing (200).
     assert!(
-        retries >= 10 && retries < 60,
+        (10..=40).contains(&retries),
         "{retries} retries for {listings} listings"
+    );
+    assert!(b.execute(list()).await.is_err());
+    assert_eq!(
+        client.calls() - listings - 1,
+        retries,
+        "a spent budget allows no retry"
     );
 }
 
