@@ -67,7 +67,7 @@ password = "{LIMITED_PASSWORD}"
 class Dragoman:
     """One dragoman process on a data directory that outlives restarts."""
 
-    def __init__(self, workdir: Path, extra_config: str = ""):
+    def __init__(self, workdir: Path, extra_config: str = "", env: dict | None = None):
         self.workdir = workdir
         self.config = workdir / "dragoman.toml"
         self.config.write_text(CONFIG + extra_config)
@@ -75,9 +75,10 @@ class Dragoman:
         self.proc = None
         self.port = None
         self.log = workdir / "dragoman.log"
+        self.env = env or {}
 
     def start(self):
-        env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(self.data), RUST_LOG="info")
+        env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(self.data), RUST_LOG="info", **self.env)
         self.proc = subprocess.Popen(
             [str(binary()), "serve", "--config", str(self.config)],
             stdout=subprocess.PIPE,
