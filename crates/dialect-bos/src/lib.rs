@@ -16,8 +16,9 @@ pub use dialect::BosDialect;
 pub use json::{encode, encode_error, list_uploads_json};
 pub use route::decode;
 
-/// What the BOS dialect needs to know about the deployment.
-#[derive(Clone, Debug)]
+/// What the BOS dialect needs to know about the deployment: the `[bos]` configuration section.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct BosConfig {
     /// Base domains for virtual-hosted addressing: `<bucket>.<region>.<domain>`.
     pub domains: Vec<String>,
@@ -31,6 +32,24 @@ impl Default for BosConfig {
             domains: vec!["bcebos.com".into()],
             region: "bj".into(),
         }
+    }
+}
+
+impl BosConfig {
+    /// What is wrong with the section, each problem named by its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.region.trim().is_empty() {
+            p.push("bos.region must not be empty".to_owned());
+        }
+        if self
+            .domains
+            .iter()
+            .any(|d| d.is_empty() || d.starts_with('.'))
+        {
+            p.push("bos.domains must be host names like bcebos.com".to_owned());
+        }
+        p
     }
 }
 

@@ -49,6 +49,63 @@ impl Default for QumuloConfig {
     }
 }
 
+/// The `[qumulo]` configuration section, as an operator writes it.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QumuloSection {
+    /// Signs session and `after` tokens; replicas that share it accept each other's tokens.
+    /// Empty: a random key per start (tokens die with the process; a warning says so).
+    pub token_key: dragoman_model::Secret,
+    /// How long a `POST /v1/session/login` session lasts.
+    pub session_ttl_secs: u64,
+    /// The page size when a caller sends no `limit` (`qq` never sends one).
+    pub page_size: u16,
+}
+
+impl Default for QumuloSection {
+    fn default() -> Self {
+        let d = QumuloConfig::default();
+        Self {
+            token_key: dragoman_model::Secret::default(),
+            session_ttl_secs: d.session_ttl.as_secs(),
+            page_size: d.page_size,
+        }
+    }
+}
+
+impl QumuloSection {
+    /// What is wrong with the section, each problem named by its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.page_size == 0 || self.page_size > 1000 {
+            p.push("qumulo.page_size must be between 1 and 1000".to_owned());
+        }
+        if !self.token_key.is_empty() && self.token_key.len() < 32 {
+            p.push(
+                "qumulo.token_key must be at least 32 characters (or empty for a random one)"
+                    .to_owned(),
+            );
+        }
+        if self.session_ttl_secs == 0 {
+            p.push("qumulo.session_ttl_secs must be at least 1".to_owned());
+        }
+        p
+    }
+
+    /// The dialect's settings; `random_key` signs tokens when no `token_key` is configured.
+    pub fn config(&self, random_key: impl FnOnce() -> Vec<u8>) -> QumuloConfig {
+        QumuloConfig {
+            token_key: if self.token_key.is_empty() {
+                random_key()
+            } else {
+                self.token_key.expose().as_bytes().to_vec()
+            },
+            session_ttl: Duration::from_secs(self.session_ttl_secs),
+            page_size: self.page_size,
+        }
+    }
+}
+
 /// A request's ids. Qumulo documents no request-id header; dragoman sends `x-request-id`.
 pub fn request_meta(id: u128) -> dragoman_model::RequestMeta {
     dragoman_model::RequestMeta {

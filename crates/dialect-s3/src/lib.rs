@@ -19,8 +19,9 @@ pub use route::decode;
 pub use sigv4::{Credentials, verify};
 pub use xml::encode;
 
-/// What the S3 dialect needs to know about the deployment.
-#[derive(Clone, Debug)]
+/// What the S3 dialect needs to know about the deployment: the `[s3]` configuration section.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct S3Config {
     /// The region requests must be signed for.
     pub region: String,
@@ -34,6 +35,24 @@ impl Default for S3Config {
             region: "us-east-1".into(),
             domains: vec!["s3.localhost".into()],
         }
+    }
+}
+
+impl S3Config {
+    /// What is wrong with the section, each problem named by its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.region.trim().is_empty() {
+            p.push("s3.region must not be empty".to_owned());
+        }
+        if self
+            .domains
+            .iter()
+            .any(|d| d.is_empty() || d.starts_with('.'))
+        {
+            p.push("s3.domains must be host names like s3.example.com".to_owned());
+        }
+        p
     }
 }
 

@@ -109,16 +109,7 @@ async fn run(config: Config) -> Result<(), String> {
     let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
     let (embedded, embedded_breaker) = dragoman_backend::embedded(Arc::clone(&store), &metrics);
     let (router, breakers) = backends::build(&config, (embedded, embedded_breaker), &metrics)?;
-    let token_key = if config.qumulo.token_key.is_empty() {
-        use rand::Rng;
-        tracing::warn!(
-            "qumulo.token_key is not set: a random key signs sessions and paging tokens, so they end with this process and other replicas refuse them"
-        );
-        rand::rng().random::<[u8; 32]>().to_vec()
-    } else {
-        config.qumulo.token_key.as_bytes().to_vec()
-    };
-    let stack = dragoman_gateway::stack(config.gateway(token_key)?, router, &metrics);
+    let stack = dragoman_gateway::stack(config.gateway()?, router, &metrics);
     let tls = config.tls()?;
     let addr = config.listen()?;
     let listener = TcpListener::bind(addr)

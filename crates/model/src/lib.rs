@@ -8,6 +8,7 @@ mod error;
 mod listing;
 mod op;
 mod request;
+mod secret;
 mod storage_class;
 mod timestamp;
 mod upload;
@@ -18,6 +19,7 @@ pub use listing::{
 };
 pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
 pub use request::RequestMeta;
+pub use secret::Secret;
 pub use storage_class::StorageClass;
 pub use timestamp::Timestamp;
 pub use upload::{Identity, Upload, UploadState};

@@ -1,27 +1,41 @@
 //! The configuration: built-in defaults, then a TOML file, then `DRAGOMAN_*` variables
 //! (`__` separates levels: `DRAGOMAN_SERVER__LISTEN=0.0.0.0:9000`).
+//!
+//! Each dialect owns its section's type (`[s3]`, `[bos]`, `[qumulo]`); secrets are
+//! [`Secret`]s, which print as `****` wherever they go, so `check-config` prints the whole
+//! effective configuration as it is.
 
+mod backend;
+mod credential;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dragoman_dialect_bos::BosConfig;
+use dragoman_dialect_qumulo::QumuloSection;
+use dragoman_dialect_s3::S3Config;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+
+pub use backend::BackendSection;
+pub use credential::Credential;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerSection,
-    pub s3: S3Section,
-    pub bos: BosSection,
+    pub s3: S3Config,
+    pub bos: BosConfig,
     pub qumulo: QumuloSection,
     pub tls: TlsSection,
     pub store: StoreSection,
     pub log: LogSection,
     pub admin: AdminSection,
     /// Named backends besides the built-in `embedded` one (the store of `[store]`).
-    pub backends: std::collections::BTreeMap<String, BackendSection>,
+    pub backends: BTreeMap<String, BackendSection>,
     /// Which backend owns which buckets; first match wins, the rest go to `server.default_backend`.
     pub routes: Vec<RouteSection>,
     /// Callers and the buckets each may use. None by default: every request is refused until
@@ -29,12 +43,32 @@ pub struct Config {
     pub credentials: Vec<Credential>,
 }
 
+/// The dialects a listener can speak.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialectName {
+    #[default]
+    S3,
+    Bos,
+    Qumulo,
+}
+
+impl DialectName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S3 => "s3",
+            Self::Bos => "bos",
+            Self::Qumulo => "qumulo",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSection {
     pub listen: String,
-    /// The dialect of requests that carry no dialect's signals: `s3`, `bos` or `qumulo`.
-    pub default_dialect: String,
+    /// The dialect of requests that carry no dialect's signals.
+    pub default_dialect: DialectName,
     /// The backend of buckets no route matches: `embedded` or a name from `[backends]`.
     pub default_backend: String,
     pub max_concurrency: usize,
@@ -50,92 +84,22 @@ pub struct ServerSection {
 
 impl Default for ServerSection {
     fn default() -> Self {
+        let limits = dragoman_gateway::Limits::default();
+        let server = dragoman_gateway::ServerConfig::default();
         Self {
             listen: "127.0.0.1:9000".into(),
-            default_dialect: "s3".into(),
+            default_dialect: DialectName::S3,
             default_backend: "embedded".into(),
             max_concurrency: 1024,
-            max_header_bytes: 16 * 1024,
-            max_body_bytes: 1024 * 1024,
-            header_read_timeout_secs: 30,
-            body_read_timeout_secs: 30,
-            backend_timeout_secs: 30,
-            shutdown_grace_secs: 30,
+            max_header_bytes: limits.max_header_bytes,
+            max_body_bytes: limits.max_body_bytes,
+            header_read_timeout_secs: server.header_read_timeout.as_secs(),
+            body_read_timeout_secs: limits.body_read_timeout.as_secs(),
+            backend_timeout_secs: dragoman_backend::OutboundConfig::default()
+                .timeout
+                .as_secs(),
+            shutdown_grace_secs: server.shutdown_grace.as_secs(),
         }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct S3Section {
-    pub region: String,
-    /// Domain suffixes for virtual-hosted addressing: `<bucket>.<domain>`.
-    pub domains: Vec<String>,
-}
-
-impl Default for S3Section {
-    fn default() -> Self {
-        Self {
-            region: "us-east-1".into(),
-            domains: vec!["s3.localhost".into()],
-        }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BosSection {
-    /// Base domains for virtual-hosted addressing: `<bucket>.<region>.<domain>`.
-    pub domains: Vec<String>,
-    /// The region bucket listings name as `location`.
-    pub region: String,
-}
-
-impl Default for BosSection {
-    fn default() -> Self {
-        Self {
-            domains: vec!["bcebos.com".into()],
-            region: "bj".into(),
-        }
-    }
-}
-
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QumuloSection {
-    /// Signs session and `after` tokens; replicas that share it accept each other's tokens.
-    /// Empty: a random key per start (tokens die with the process; a warning says so).
-    pub token_key: String,
-    /// How long a `POST /v1/session/login` session lasts.
-    pub session_ttl_secs: u64,
-    /// The page size when a caller sends no `limit` (`qq` never sends one).
-    pub page_size: u16,
-}
-
-impl Default for QumuloSection {
-    fn default() -> Self {
-        Self {
-            token_key: String::new(),
-            session_ttl_secs: 10 * 3600,
-            page_size: 1000,
-        }
-    }
-}
-
-impl std::fmt::Debug for QumuloSection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QumuloSection")
-            .field(
-                "token_key",
-                &if self.token_key.is_empty() {
-                    ""
-                } else {
-                    "****"
-                },
-            )
-            .field("session_ttl_secs", &self.session_ttl_secs)
-            .field("page_size", &self.page_size)
-            .finish()
     }
 }
 
@@ -146,7 +110,9 @@ pub struct TlsSection {
     pub enabled: bool,
     /// PEM certificate chain and private key. Both empty: a self-signed certificate is made at
     /// start for `self_signed_names`, logged, and written to `<data_dir>/tls/self-signed.pem`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cert_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
     pub self_signed_names: Vec<String>,
 }
@@ -159,78 +125,6 @@ impl Default for TlsSection {
             key_file: None,
             self_signed_names: vec!["localhost".into(), "127.0.0.1".into()],
         }
-    }
-}
-
-/// One remote backend. Which keys apply depends on `kind`.
-#[derive(Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BackendSection {
-    /// `s3`, `bos` or `qumulo` (`embedded` is built in).
-    pub kind: String,
-    /// `http(s)://host[:port]`: an S3 or BOS endpoint, or a Qumulo cluster's REST API.
-    pub endpoint: String,
-    /// S3 and BOS: `path` (`/<bucket>`) or `virtual` (`<bucket>.<endpoint host>`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addressing: Option<String>,
-    /// S3: the region requests are signed for (default `us-east-1`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// S3 and BOS credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_key: Option<String>,
-    /// BOS: the service honours `uploadIdMarker` (undocumented for live BOS; off by default).
-    pub honours_upload_id_marker: bool,
-    /// Qumulo: log in with these, or use `token` (`access-v1:…`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// Qumulo: `limit` per page (unset: the cluster's choice) and the most uploads a listing
-    /// may read from one bucket.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page_limit: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_uploads: Option<usize>,
-    /// Qumulo: how long a bucket's sorted snapshot serves the pages after a listing's first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot_ttl_secs: Option<u64>,
-    /// Connection settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connect_timeout_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pool_idle_per_host: Option<usize>,
-    /// A PEM file of CA certificates to trust besides the system's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
-    /// Accept any certificate (self-signed test clusters only; logged as a warning).
-    pub insecure_skip_verify: bool,
-    /// Calls in flight to this backend at once (default 256); more wait for a slot.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_concurrency: Option<usize>,
-    /// Retries of a failed idempotent read (default 2), within a budget of 20 % of calls.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_retries: Option<u32>,
-    /// Consecutive failed calls that open the circuit breaker (default 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub breaker_failures: Option<u32>,
-    /// How long an open breaker refuses calls before one probes (default 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub breaker_cooldown_secs: Option<u64>,
-}
-
-impl std::fmt::Debug for BackendSection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackendSection")
-            .field("kind", &self.kind)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
     }
 }
 
@@ -303,40 +197,6 @@ impl Default for AdminSection {
     }
 }
 
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Credential {
-    pub name: String,
-    pub access_key: String,
-    pub secret_key: String,
-    /// Glob patterns of the buckets this caller may use.
-    #[serde(default = "all_buckets")]
-    pub buckets: Vec<String>,
-    /// Qumulo login (`name` is the user name); absent: this caller cannot log in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// Qumulo access tokens (`access-v1:…`) that stand for this caller.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access_tokens: Vec<String>,
-}
-
-fn all_buckets() -> Vec<String> {
-    vec!["*".into()]
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("name", &self.name)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"****")
-            .field("buckets", &self.buckets)
-            .field("password", &self.password.as_ref().map(|_| "****"))
-            .field("access_tokens", &self.access_tokens.len())
-            .finish()
-    }
-}
-
 /// The `DRAGOMAN_*` variables that are configuration: `SECTION__KEY` ones and
 /// `DRAGOMAN_CREDENTIALS`. Others (`DRAGOMAN_CONFIG`, or a deployment's own
 /// `DRAGOMAN_WHATEVER`) are left alone instead of failing as unknown keys.
@@ -347,7 +207,8 @@ fn config_env() -> Env {
 }
 
 impl Config {
-    /// Loads defaults, then `file` (if any), then the environment.
+    /// Loads defaults, then `file` (if any), then the environment, and writes out every
+    /// default a backend section left unset.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
@@ -360,8 +221,12 @@ impl Config {
             fig = fig.merge(Toml::file_exact(path));
         }
         fig = fig.merge(config_env());
-        let config: Config = fig.extract().map_err(|e| e.to_string())?;
+        let mut config: Config = fig.extract().map_err(|e| e.to_string())?;
         config.validate()?;
+        let timeout = config.server.backend_timeout_secs;
+        for b in config.backends.values_mut() {
+            *b = b.clone().with_defaults(timeout);
+        }
         Ok(config)
     }
 
@@ -380,24 +245,9 @@ impl Config {
                 self.admin.listen
             ));
         }
-        if !matches!(
-            self.server.default_dialect.as_str(),
-            "s3" | "bos" | "qumulo"
-        ) {
-            problems.push(format!(
-                "server.default_dialect: {:?} is not one of \"s3\", \"bos\", \"qumulo\"",
-                self.server.default_dialect
-            ));
-        }
-        if self.qumulo.page_size == 0 || self.qumulo.page_size > 1000 {
-            problems.push("qumulo.page_size must be between 1 and 1000".into());
-        }
-        if !self.qumulo.token_key.is_empty() && self.qumulo.token_key.len() < 32 {
-            problems.push(
-                "qumulo.token_key must be at least 32 characters (or empty for a random one)"
-                    .into(),
-            );
-        }
+        problems.extend(self.s3.problems());
+        problems.extend(self.bos.problems());
+        problems.extend(self.qumulo.problems());
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             problems.push("tls.cert_file and tls.key_file go together".into());
         }
@@ -408,8 +258,11 @@ impl Config {
         if self.server.max_header_bytes < 1024 {
             problems.push("server.max_header_bytes must be at least 1024".into());
         }
-        if self.s3.region.trim().is_empty() {
-            problems.push("s3.region must not be empty".into());
+        if self.server.body_read_timeout_secs == 0 || self.server.backend_timeout_secs == 0 {
+            problems.push(
+                "server.body_read_timeout_secs and server.backend_timeout_secs must be at least 1"
+                    .into(),
+            );
         }
         if self.store.data_dir.as_os_str().is_empty() {
             problems.push("store.data_dir must not be empty".into());
@@ -417,33 +270,7 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.credentials.iter().enumerate() {
             let at = format!("credentials[{i}] ({})", c.name);
-            if c.name.trim().is_empty() {
-                problems.push(format!("{at}: name must not be empty"));
-            }
-            if c.access_key.trim().is_empty() || c.access_key.contains(['/', ' ']) {
-                problems.push(format!(
-                    "{at}: access_key must be non-empty, without '/' or spaces"
-                ));
-            }
-            if c.secret_key.len() < 8 {
-                problems.push(format!("{at}: secret_key must be at least 8 characters"));
-            }
-            if c.buckets.is_empty() {
-                problems.push(format!(
-                    "{at}: buckets must list at least one pattern (\"*\" for all)"
-                ));
-            }
-            if c.password.as_ref().is_some_and(|p| p.len() < 8) {
-                problems.push(format!("{at}: password must be at least 8 characters"));
-            }
-            if c.access_tokens
-                .iter()
-                .any(|t| !t.starts_with("access-v1:") || t.len() < 20)
-            {
-                problems.push(format!(
-                    "{at}: access_tokens must look like access-v1:<at least 10 characters>"
-                ));
-            }
+            problems.extend(c.problems(&at));
             if !seen.insert(c.access_key.as_str()) {
                 problems.push(format!(
                     "{at}: access_key {} is configured twice",
@@ -472,37 +299,7 @@ impl Config {
             if name == "embedded" {
                 problems.push(format!("{at}: the name embedded is built in"));
             }
-            let scheme_ok = b.endpoint.starts_with("http://") || b.endpoint.starts_with("https://");
-            let needs = |what: &str, v: &Option<String>, problems: &mut Vec<String>| {
-                if v.as_deref().is_none_or(str::is_empty) {
-                    problems.push(format!("{at}: a {} backend needs {what}", b.kind));
-                }
-            };
-            match b.kind.as_str() {
-                "bos" | "s3" => {
-                    needs("access_key", &b.access_key, &mut problems);
-                    needs("secret_key", &b.secret_key, &mut problems);
-                    if !matches!(b.addressing.as_deref(), None | Some("path" | "virtual")) {
-                        problems.push(format!("{at}: addressing must be \"path\" or \"virtual\""));
-                    }
-                }
-                "qumulo" => {
-                    if b.token.is_none() && (b.username.is_none() || b.password.is_none()) {
-                        problems.push(format!(
-                            "{at}: a qumulo backend needs username and password, or token"
-                        ));
-                    }
-                }
-                other => problems.push(format!(
-                    "{at}: kind {other:?} is not one of \"s3\", \"bos\", \"qumulo\""
-                )),
-            }
-            if !scheme_ok {
-                problems.push(format!(
-                    "{at}: endpoint {:?} must start with http:// or https://",
-                    b.endpoint
-                ));
-            }
+            problems.extend(b.problems(&at));
         }
         for (i, r) in self.routes.iter().enumerate() {
             if !known(&r.backend) {
@@ -537,72 +334,39 @@ impl Config {
             .map_err(|e| format!("server.listen: {e}"))
     }
 
-    /// The configuration as TOML with every secret masked.
+    /// The effective configuration as TOML; secrets print as `****`.
     pub fn to_masked_toml(&self) -> String {
-        let mut masked = self.clone();
-        for c in &mut masked.credentials {
-            c.secret_key = "****".into();
-            if c.password.is_some() {
-                c.password = Some("****".into());
-            }
-            for t in &mut c.access_tokens {
-                *t = "access-v1:****".into();
-            }
-        }
-        for b in masked.backends.values_mut() {
-            for secret in [&mut b.secret_key, &mut b.password, &mut b.token] {
-                if secret.is_some() {
-                    *secret = Some("****".into());
-                }
-            }
-        }
-        if !masked.qumulo.token_key.is_empty() {
-            masked.qumulo.token_key = "****".into();
-        }
-        toml::to_string_pretty(&masked)
+        toml::to_string_pretty(self)
             .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
     /// The dialects this gateway speaks, in detection priority for equal claims, and the
     /// request path's settings. A fourth dialect is one more line here.
-    pub fn gateway(&self, token_key: Vec<u8>) -> Result<dragoman_gateway::GatewayConfig, String> {
+    pub fn gateway(&self) -> Result<dragoman_gateway::GatewayConfig, String> {
         use std::sync::Arc;
-        let s3 = dragoman_dialect_s3::S3Config {
-            region: self.s3.region.clone(),
-            domains: self.s3.domains.clone(),
-        };
-        let bos = dragoman_dialect_bos::BosConfig {
-            domains: self.bos.domains.clone(),
-            region: self.bos.region.clone(),
-        };
-        let qumulo = dragoman_dialect_qumulo::QumuloConfig {
-            token_key,
-            session_ttl: Duration::from_secs(self.qumulo.session_ttl_secs),
-            page_size: self.qumulo.page_size,
-        };
+        let qumulo = self.qumulo.config(|| {
+            use rand::Rng;
+            tracing::warn!(
+                "qumulo.token_key is not set: a random key signs sessions and paging tokens, so they end with this process and other replicas refuse them"
+            );
+            rand::rng().random::<[u8; 32]>().to_vec()
+        });
         let dialects = dragoman_dialect::Dialects::new(
             vec![
                 Arc::new(dragoman_dialect_qumulo::QumuloDialect { config: qumulo }),
-                Arc::new(dragoman_dialect_bos::BosDialect { config: bos }),
-                Arc::new(dragoman_dialect_s3::S3Dialect { config: s3 }),
+                Arc::new(dragoman_dialect_bos::BosDialect {
+                    config: self.bos.clone(),
+                }),
+                Arc::new(dragoman_dialect_s3::S3Dialect {
+                    config: self.s3.clone(),
+                }),
             ],
-            &self.server.default_dialect,
+            self.server.default_dialect.as_str(),
         )
         .map_err(|e| format!("server.default_dialect: {e}"))?;
         Ok(dragoman_gateway::GatewayConfig {
             dialects,
-            users: self
-                .credentials
-                .iter()
-                .map(|c| dragoman_gateway::User {
-                    name: c.name.clone(),
-                    access_key: c.access_key.clone(),
-                    secret_key: c.secret_key.clone(),
-                    buckets: c.buckets.clone(),
-                    password: c.password.clone(),
-                    access_tokens: c.access_tokens.clone(),
-                })
-                .collect(),
+            users: self.credentials.iter().map(Credential::user).collect(),
             limits: dragoman_gateway::Limits {
                 max_header_bytes: self.server.max_header_bytes,
                 max_body_bytes: self.server.max_body_bytes,
@@ -650,6 +414,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use super::backend::BackendKind;
     use super::*;
 
     #[test]
@@ -657,7 +422,10 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/dragoman.toml");
         let c = Config::load(Some(&path)).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.credentials.is_empty());
-        assert!(!c.to_masked_toml().contains(&c.credentials[0].secret_key));
+        assert!(
+            !c.to_masked_toml()
+                .contains(c.credentials[0].secret_key.expose())
+        );
     }
 
     #[test]
@@ -676,7 +444,7 @@ mod tests {
                 .flatten();
             for secret in secrets.chain(c.credentials.iter().map(|c| &c.secret_key)) {
                 assert!(
-                    !masked.contains(secret.as_str()),
+                    !masked.contains(secret.expose()),
                     "{name} shows a secret: {masked}"
                 );
             }
@@ -686,22 +454,11 @@ mod tests {
     #[test]
     fn backend_problems_are_named() {
         let mut c = Config::default();
-        c.backends.insert(
-            "b".into(),
-            BackendSection {
-                kind: "bos".into(),
-                endpoint: "ftp://x".into(),
-                ..BackendSection::default()
-            },
-        );
-        c.backends.insert(
-            "q".into(),
-            BackendSection {
-                kind: "qumulo".into(),
-                endpoint: "https://q:8000".into(),
-                ..BackendSection::default()
-            },
-        );
+        c.backends
+            .insert("b".into(), BackendSection::new(BackendKind::Bos, "ftp://x"));
+        let mut q = BackendSection::new(BackendKind::Qumulo, "https://q:8000");
+        q.region = Some("eu".into());
+        c.backends.insert("q".into(), q);
         c.routes.push(RouteSection {
             buckets: "x".into(),
             backend: "nowhere".into(),
@@ -712,6 +469,7 @@ mod tests {
             "backends.b: a bos backend needs access_key",
             "backends.b: endpoint",
             "backends.q: a qumulo backend needs",
+            "backends.q.region does not apply to a qumulo backend",
             "routes[0] (x): no backend named",
         ] {
             assert!(err.contains(needle), "{needle} in {err}");
@@ -725,12 +483,12 @@ mod tests {
         c.credentials.push(Credential {
             name: "x".into(),
             access_key: "a b".into(),
-            secret_key: "short".into(),
+            secret_key: dragoman_model::Secret::new("short"),
             buckets: vec![],
-            password: Some("short".into()),
-            access_tokens: vec!["not-a-token".into()],
+            password: Some(dragoman_model::Secret::new("short")),
+            access_tokens: vec![dragoman_model::Secret::new("not-a-token")],
         });
-        c.qumulo.token_key = "too short".into();
+        c.qumulo.token_key = dragoman_model::Secret::new("too short");
         c.tls.cert_file = Some("cert.pem".into());
         let err = c.validate().err().unwrap_or_default();
         for needle in [
@@ -745,5 +503,31 @@ mod tests {
         ] {
             assert!(err.contains(needle), "{needle} in {err}");
         }
+    }
+
+    #[test]
+    fn check_config_prints_every_default_and_no_secret() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/s3-backend.toml");
+        let c = Config::load(Some(&path)).unwrap_or_else(|e| panic!("{e}"));
+        let printed = c.to_masked_toml();
+        for key in [
+            "body_read_timeout_secs = 30",
+            "max_retries = 2",
+            "breaker_failures = 5",
+            "breaker_cooldown_secs = 5",
+            "max_concurrency = 256",
+            "connect_timeout_secs = 5",
+            "format = \"text\"",
+            "listen = \"127.0.0.1:9001\"",
+            "secret_key = \"****\"",
+        ] {
+            assert!(printed.contains(key), "{key} missing from:\n{printed}");
+        }
+        // What is printed loads again, unchanged but for the masked secrets.
+        let again: Config = toml::from_str(&printed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            again.server.backend_timeout_secs,
+            c.server.backend_timeout_secs
+        );
     }
 }
