@@ -166,6 +166,14 @@ def test_the_breaker_opens_answers_at_once_shows_in_readyz_and_recovers(tmp_path
         time.sleep(1.2)
         assert s3.list_multipart_uploads(Bucket="flaky-bucket")["IsTruncated"] is False
         assert requests.get(front.admin + "/readyz", timeout=5).status_code == 200
+        # The caller's trace goes on to the backend, under dragoman's own span.
+        trace = "0af7651916cd43dd8448eb211c80319c"
+        r = requests.get(front.endpoint + "/v1/s3/buckets/flaky-bucket/uploads/",
+                         headers={"Authorization": "Bearer " + ACCESS_TOKEN,
+                                  "traceparent": f"00-{trace}-b7ad6b7169203331-01"}, timeout=10)
+        assert r.status_code == 200, r.text
+        time.sleep(0.2)
+        assert trace in stand_in.log.read_text()
         assert requests.get(front.admin + "/healthz", timeout=5).text == "ok\n"
     finally:
         if stand_in is not None:
