@@ -13,6 +13,10 @@ use subtle::ConstantTimeEq;
 const PREFIX: &str = "bce-auth-v1";
 /// How far in the future a signing timestamp may lie (clock skew between client and server).
 const MAX_FUTURE_SECS: i64 = 15 * 60;
+/// The longest validity a signature may claim (`expirationPeriodInSeconds`): seven days, as
+/// for S3 presigned URLs. BCE documents no bound; without one, a signature leaked once would
+/// stay valid for ever.
+pub const MAX_EXPIRATION_SECS: i64 = 7 * 24 * 3600;
 
 /// A parsed `bce-auth-v1/{ak}/{timestamp}/{expiration}/{signedHeaders}/{signature}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,9 +221,25 @@ pub fn verify(
             region: None,
             in_query: query_form,
         })?;
-    if auth.expiration < 0 {
+    if !(0..=MAX_EXPIRATION_SECS).contains(&auth.expiration) {
         return Err(Error::MalformedAuthorization {
-            message: "The expiration period must not be negative".into(),
+            message: format!(
+                "The expiration period must be between 0 and {MAX_EXPIRATION_SECS} seconds"
+            ),
+            region: None,
+            in_query: query_form,
+        });
+    }
+    // The host names the bucket (virtual-hosted) and the service: a signature that does not
+    // cover it could be replayed against another bucket's host.
+    if !auth.signed_headers.is_empty()
+        && !auth
+            .signed_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("host"))
+    {
+        return Err(Error::MalformedAuthorization {
+            message: "The signed headers must include host".into(),
             region: None,
             in_query: query_form,
         });
@@ -282,6 +302,52 @@ mod tests {
     }
 
     const V1_URI: &str = "/?uploads&prefix=photos%2F2024%2F&delimiter=%2F&keyMarker=photos%2F2024%2Fa%20b.jpg&maxUploads=100";
+
+    fn signed_with(mut parts: Parts, expiration: i64, headers: &[&str]) -> Parts {
+        let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+        let auth = sign(&parts, AK, SK, TS, expiration, &headers);
+        parts.headers.insert(
+            http::header::AUTHORIZATION,
+            auth.parse().unwrap_or_else(|_| panic!("header")),
+        );
+        parts
+    }
+
+    #[test]
+    fn a_signature_must_cover_the_host() {
+        let p = || request("GET", "/?uploads", &list_headers("a.bj.bcebos.com"));
+        assert!(matches!(
+            verify(&signed_with(p(), 1800, &["x-bce-date"]), &secret, now()),
+            Err(Error::MalformedAuthorization { .. })
+        ));
+        assert_eq!(
+            verify(
+                &signed_with(p(), 1800, &["host", "x-bce-date"]),
+                &secret,
+                now()
+            ),
+            Ok(Some(AK.to_owned()))
+        );
+        // The default signed-header set includes the host.
+        assert_eq!(
+            verify(&signed_with(p(), 1800, &[]), &secret, now()),
+            Ok(Some(AK.to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_signature_cannot_live_for_ever() {
+        let p = || request("GET", "/?uploads", &list_headers("a.bj.bcebos.com"));
+        assert!(matches!(
+            verify(
+                &signed_with(p(), MAX_EXPIRATION_SECS + 1, &[]),
+                &secret,
+                now()
+            ),
+            Err(Error::MalformedAuthorization { .. })
+        ));
+        assert!(verify(&signed_with(p(), MAX_EXPIRATION_SECS, &[]), &secret, now()).is_ok());
+    }
 
     /// The six vectors of spec/bos.md §4.3, signed by the signer and accepted by the verifier.
     #[test]

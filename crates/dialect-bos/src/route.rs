@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn camel_case_parameters_and_literal_plus() {
         let q = list(
-            "/b?uploads=&prefix=a%2F&delimiter=%2F&keyMarker=k%20a+b&uploadIdMarker=u&maxUploads=7",
+            "/bkt?uploads=&prefix=a%2F&delimiter=%2F&keyMarker=k%20a+b&uploadIdMarker=u&maxUploads=7",
             "h",
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -183,12 +183,12 @@ mod tests {
             })
         );
         assert_eq!(
-            list("/b?uploads=&uploadIdMarker=u", "h").map(|q| q.after),
+            list("/bkt?uploads=&uploadIdMarker=u", "h").map(|q| q.after),
             Ok(None)
         );
         // S3's names mean nothing here.
         assert_eq!(
-            list("/b?uploads=&max-uploads=1", "h").map(|q| q.max),
+            list("/bkt?uploads=&max-uploads=1", "h").map(|q| q.max),
             Ok(1000)
         );
     }
@@ -196,14 +196,17 @@ mod tests {
     #[test]
     fn max_uploads_validation() {
         assert_eq!(
-            list("/b?uploads=&maxUploads=5000", "h").map(|q| q.max),
+            list("/bkt?uploads=&maxUploads=5000", "h").map(|q| q.max),
             Ok(1000)
         );
-        assert_eq!(list("/b?uploads=&maxUploads=0", "h").map(|q| q.max), Ok(0));
+        assert_eq!(
+            list("/bkt?uploads=&maxUploads=0", "h").map(|q| q.max),
+            Ok(0)
+        );
         for bad in ["-1", "abc", "1.5", "99999999999999999999"] {
             assert!(
                 matches!(
-                    list(&format!("/b?uploads=&maxUploads={bad}"), "h"),
+                    list(&format!("/bkt?uploads=&maxUploads={bad}"), "h"),
                     Err(Error::InvalidArgument { .. })
                 ),
                 "{bad}"

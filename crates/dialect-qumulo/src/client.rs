@@ -59,10 +59,7 @@ pub fn list_request(
     limit: Option<u16>,
     bearer: &str,
 ) -> Result<Request<Bytes>, Error> {
-    let mut uri = format!(
-        "{base}/v1/s3/buckets/{}/uploads/",
-        uri_encode(bucket.as_bytes(), false)
-    );
+    let mut uri = format!("/v1/s3/buckets/{}/uploads/", path_segment(bucket)?);
     let mut sep = '?';
     if let Some(n) = limit {
         uri.push_str(&format!("{sep}limit={n}"));
@@ -71,7 +68,39 @@ pub fn list_request(
     if let Some(a) = after {
         uri.push_str(&format!("{sep}after={}", uri_encode(a.as_bytes(), false)));
     }
-    build(Method::GET, &uri, Some(bearer), Bytes::new())
+    build_exact(Method::GET, base, &uri, bearer)
+}
+
+/// One path segment of a cluster URL, encoded. `.`, `..` and empty segments are refused: a
+/// URL parser folds them away, so `uploads/..` would reach `DELETE /v1/s3/buckets/{b}/` —
+/// deleting the bucket instead of aborting an upload.
+pub fn path_segment(s: &str) -> Result<String, Error> {
+    if s.is_empty() || s == "." || s == ".." {
+        return Err(Error::invalid_argument(
+            "upload-id",
+            s,
+            "An upload id may not be empty, \".\" or \"..\"",
+        ));
+    }
+    Ok(uri_encode(s.as_bytes(), true))
+}
+
+/// Builds a request and checks that its path is the one meant, so that no segment a caller
+/// chose can change which resource the cluster acts on.
+fn build_exact(
+    method: Method,
+    base: &str,
+    path: &str,
+    bearer: &str,
+) -> Result<Request<Bytes>, Error> {
+    let req = build(method, &format!("{base}{path}"), Some(bearer), Bytes::new())?;
+    if req.uri().path() != path.split('?').next().unwrap_or(path) {
+        return Err(Error::internal(format!(
+            "the Qumulo request path {path} would be sent as {}",
+            req.uri().path()
+        )));
+    }
+    Ok(req)
 }
 
 /// `DELETE /v1/s3/buckets/{bucket}/uploads/{id}`.
@@ -81,12 +110,12 @@ pub fn abort_request(
     upload_id: &str,
     bearer: &str,
 ) -> Result<Request<Bytes>, Error> {
-    let uri = format!(
-        "{base}/v1/s3/buckets/{}/uploads/{}",
-        uri_encode(bucket.as_bytes(), false),
-        uri_encode(upload_id.as_bytes(), false)
+    let path = format!(
+        "/v1/s3/buckets/{}/uploads/{}",
+        path_segment(bucket)?,
+        path_segment(upload_id)?
     );
-    build(Method::DELETE, &uri, Some(bearer), Bytes::new())
+    build_exact(Method::DELETE, base, &path, bearer)
 }
 
 /// The `after` parameter of a `paging.next` URI, read as the official SDK reads it (a standard

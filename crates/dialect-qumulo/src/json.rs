@@ -244,6 +244,7 @@ fn status_and_class(err: &Error) -> (StatusCode, &'static str) {
         | Error::InvalidUri { .. }
         | Error::ContentHashMismatch { .. }
         | Error::HeadersTooLarge
+        | Error::KeyTooLong { .. }
         | Error::BodyTooLarge => (S::BAD_REQUEST, "invalid_request_error"),
         Error::RequestTimeout => (S::REQUEST_TIMEOUT, "request_timeout_error"),
         Error::Unauthenticated { .. }

@@ -164,6 +164,17 @@ pub fn decode(config: &QumuloConfig, parts: &Parts) -> Result<Operation, Error> 
     let not_here = || Error::NotImplemented {
         what: format!("{} {}", parts.method, parts.uri.path()),
     };
+    // Names are checked before anything routes on them or puts them in a backend's URL.
+    if let ["v1", "s3", "buckets", bucket, ..] = segs.as_slice()
+        && !bucket.is_empty()
+    {
+        dragoman_wire::validate_s3_bucket_name(bucket)?;
+    }
+    if let ["v1", "s3", "buckets", _, "uploads", id] = segs.as_slice()
+        && !id.is_empty()
+    {
+        crate::client::path_segment(id)?;
+    }
     match segs.as_slice() {
         ["v1", "s3", "buckets"] | ["v1", "s3", "buckets", ""] => match *m {
             Method::GET => Ok(Operation::ListBuckets),
@@ -288,36 +299,40 @@ mod tests {
     #[test]
     fn routes() {
         assert_eq!(
-            list("/v1/s3/buckets/b1/uploads/"),
+            list("/v1/s3/buckets/bk1/uploads/"),
             Ok(ListUploads {
                 max: 3,
-                ..ListUploads::bucket("b1")
+                ..ListUploads::bucket("bk1")
             })
         );
         assert_eq!(
-            list("/v1/s3/buckets/b1/uploads/?limit=2").map(|q| q.max),
+            list("/v1/s3/buckets/bk1/uploads/?limit=2").map(|q| q.max),
             Ok(2)
         );
         assert_eq!(
-            list("/v1/s3/buckets/b1/uploads/?limit=100000").map(|q| q.max),
+            list("/v1/s3/buckets/bk1/uploads/?limit=100000").map(|q| q.max),
             Ok(1000)
         );
         assert!(matches!(
-            list("/v1/s3/buckets/b1/uploads/?limit=0"),
+            list("/v1/s3/buckets/bk1/uploads/?limit=0"),
             Err(Error::InvalidArgument { .. })
         ));
         assert!(matches!(
-            list("/v1/s3/buckets/b1/uploads/?limit=x"),
+            list("/v1/s3/buckets/bk1/uploads/?limit=x"),
             Err(Error::InvalidArgument { .. })
         ));
         let c = config();
         assert_eq!(
             decode(
                 &c,
-                &parts("DELETE", "/v1/s3/buckets/b1/uploads/0000000000000006", None),
+                &parts(
+                    "DELETE",
+                    "/v1/s3/buckets/bk1/uploads/0000000000000006",
+                    None
+                ),
             ),
             Ok(Operation::AbortUpload {
-                bucket: "b1".into(),
+                bucket: "bk1".into(),
                 key: None,
                 upload_id: "0000000000000006".into()
             })
@@ -346,7 +361,7 @@ mod tests {
             Err(Error::NotImplemented { .. })
         ));
         assert_eq!(
-            decode(&c, &parts("PUT", "/v1/s3/buckets/b1/uploads/", None)),
+            decode(&c, &parts("PUT", "/v1/s3/buckets/bk1/uploads/", None)),
             Err(Error::MethodNotAllowed)
         );
     }
@@ -359,10 +374,10 @@ mod tests {
             upload_id: "u1".into(),
             initiated: Some(Timestamp::from_nanos(7)),
         };
-        let tok = paging_token(&c, "b1", &cursor);
-        let uri = format!("/v1/s3/buckets/b1/uploads/?after={tok}");
+        let tok = paging_token(&c, "bk1", &cursor);
+        let uri = format!("/v1/s3/buckets/bk1/uploads/?after={tok}");
         assert_eq!(list(&uri).map(|q| q.after), Ok(Some(cursor)));
-        let other_bucket = format!("/v1/s3/buckets/b2/uploads/?after={tok}");
+        let other_bucket = format!("/v1/s3/buckets/bk2/uploads/?after={tok}");
         assert!(matches!(
             list(&other_bucket),
             Err(Error::InvalidArgument { .. })
@@ -371,18 +386,18 @@ mod tests {
             token_key: b"another".to_vec(),
             ..config()
         };
-        let forged = paging_token(&other_key, "b1", &Cursor::Key("z".into()));
+        let forged = paging_token(&other_key, "bk1", &Cursor::Key("z".into()));
         assert!(matches!(
-            list(&format!("/v1/s3/buckets/b1/uploads/?after={forged}")),
+            list(&format!("/v1/s3/buckets/bk1/uploads/?after={forged}")),
             Err(Error::InvalidArgument { .. })
         ));
         assert!(matches!(
-            list("/v1/s3/buckets/b1/uploads/?after=0000000000000002"),
+            list("/v1/s3/buckets/bk1/uploads/?after=0000000000000002"),
             Err(Error::InvalidArgument { .. })
         ));
         let session = session_token(&c, "ak", Timestamp::from_secs(100));
         assert!(matches!(
-            list(&format!("/v1/s3/buckets/b1/uploads/?after={session}")),
+            list(&format!("/v1/s3/buckets/bk1/uploads/?after={session}")),
             Err(Error::InvalidArgument { .. })
         ));
     }
@@ -423,7 +438,7 @@ mod tests {
             v(Some("Basic YTpi"), now),
             Err(Error::Unauthenticated { .. })
         ));
-        let paging = paging_token(&c, "b1", &Cursor::Key("k".into()));
+        let paging = paging_token(&c, "bk1", &Cursor::Key("k".into()));
         assert!(matches!(
             v(Some(&format!("Bearer {paging}")), now),
             Err(Error::Unauthenticated { .. })

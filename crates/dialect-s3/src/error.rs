@@ -36,6 +36,7 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
         Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "NotImplemented"),
         Error::HeadersTooLarge => (S::BAD_REQUEST, "RequestHeaderSectionTooLarge"),
+        Error::KeyTooLong { .. } => (S::BAD_REQUEST, "KeyTooLongError"),
         Error::BodyTooLarge => (S::BAD_REQUEST, "MaxMessageLengthExceeded"),
         Error::RequestTimeout => (S::BAD_REQUEST, "RequestTimeout"),
         Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "SlowDown"),
@@ -54,6 +55,10 @@ fn details(out: &mut String, err: &Error) {
         | Error::BucketNotEmpty { bucket }
         | Error::InvalidBucketName { bucket, .. } => text(out, "BucketName", bucket),
         Error::NoSuchUpload { upload_id } => text(out, "UploadId", upload_id),
+        Error::KeyTooLong { size, max } => {
+            text(out, "Size", &size.to_string());
+            text(out, "MaxSizeAllowed", &max.to_string());
+        }
         Error::InvalidArgument { name, value, .. } => {
             text(out, "ArgumentName", name);
             text(out, "ArgumentValue", value);

@@ -37,21 +37,7 @@ fn address(config: &S3Config, parts: &Parts) -> Result<Address, Error> {
 
 /// S3's bucket naming rules, checked when a bucket is created.
 fn validate_bucket_name(name: &str) -> Result<(), Error> {
-    let b = name.as_bytes();
-    let ok = (3..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
-        && b.first().is_some_and(u8::is_ascii_alphanumeric)
-        && b.last().is_some_and(u8::is_ascii_alphanumeric)
-        && !name.contains("..");
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidBucketName {
-            bucket: name.to_owned(),
-            message: "The specified bucket is not valid.".into(),
-        })
-    }
+    dragoman_wire::validate_s3_bucket_name(name)
 }
 
 fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
@@ -180,13 +166,13 @@ mod tests {
 
     #[test]
     fn path_style_and_virtual_hosted_address_the_same_bucket() {
-        let a = decode(&config(), &parts("GET", "/b1?uploads", "127.0.0.1:9000"));
-        let b = decode(&config(), &parts("GET", "/b1/?uploads=", "127.0.0.1:9000"));
+        let a = decode(&config(), &parts("GET", "/bk1?uploads", "127.0.0.1:9000"));
+        let b = decode(&config(), &parts("GET", "/bk1/?uploads=", "127.0.0.1:9000"));
         let c = decode(
             &config(),
-            &parts("GET", "/?uploads", "b1.s3.example.com:9000"),
+            &parts("GET", "/?uploads", "bk1.s3.example.com:9000"),
         );
-        assert_eq!(a, Ok(Operation::ListUploads(ListUploads::bucket("b1"))));
+        assert_eq!(a, Ok(Operation::ListUploads(ListUploads::bucket("bk1"))));
         assert_eq!(a, b);
         assert_eq!(a, c);
         let d = decode(&config(), &parts("GET", "/", "s3.example.com"));
@@ -195,7 +181,7 @@ mod tests {
 
     #[test]
     fn list_parameters() {
-        let q = list("/b?uploads&prefix=a%20b%2F&delimiter=%2F&key-marker=k+1&upload-id-marker=u&max-uploads=5&encoding-type=URL")
+        let q = list("/bkt?uploads&prefix=a%20b%2F&delimiter=%2F&key-marker=k+1&upload-id-marker=u&max-uploads=5&encoding-type=URL")
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(q.prefix, "a b/");
         assert_eq!(q.delimiter.as_deref(), Some("/"));
@@ -214,31 +200,34 @@ mod tests {
     #[test]
     fn upload_id_marker_alone_is_ignored() {
         assert_eq!(
-            list("/b?uploads&upload-id-marker=u").map(|q| q.after),
+            list("/bkt?uploads&upload-id-marker=u").map(|q| q.after),
             Ok(None)
         );
         assert_eq!(
-            list("/b?uploads&key-marker=&upload-id-marker=u").map(|q| q.after),
+            list("/bkt?uploads&key-marker=&upload-id-marker=u").map(|q| q.after),
             Ok(None)
         );
         assert_eq!(
-            list("/b?uploads&key-marker=k&upload-id-marker=").map(|q| q.after),
+            list("/bkt?uploads&key-marker=k&upload-id-marker=").map(|q| q.after),
             Ok(Some(Cursor::Key("k".into())))
         );
     }
 
     #[test]
     fn max_uploads_validation_follows_aws() {
-        assert_eq!(list("/b?uploads&max-uploads=").map(|q| q.max), Ok(1000));
-        assert_eq!(list("/b?uploads&max-uploads=0").map(|q| q.max), Ok(0));
-        assert_eq!(list("/b?uploads&max-uploads=1001").map(|q| q.max), Ok(1000));
+        assert_eq!(list("/bkt?uploads&max-uploads=").map(|q| q.max), Ok(1000));
+        assert_eq!(list("/bkt?uploads&max-uploads=0").map(|q| q.max), Ok(0));
         assert_eq!(
-            list("/b?uploads&max-uploads=2147483647").map(|q| q.max),
+            list("/bkt?uploads&max-uploads=1001").map(|q| q.max),
+            Ok(1000)
+        );
+        assert_eq!(
+            list("/bkt?uploads&max-uploads=2147483647").map(|q| q.max),
             Ok(1000)
         );
         let not_int = "Provided max-uploads not an integer or within integer range";
         for bad in ["abc", "2147483648", "%205", "1.5", "99999999999999999999"] {
-            let uri = format!("/b?uploads&max-uploads={bad}");
+            let uri = format!("/bkt?uploads&max-uploads={bad}");
             match list(&uri) {
                 Err(Error::InvalidArgument { name, message, .. }) => {
                     assert_eq!(
@@ -251,7 +240,7 @@ mod tests {
             }
         }
         assert_eq!(
-            list("/b?uploads&max-uploads=-1"),
+            list("/bkt?uploads&max-uploads=-1"),
             Err(Error::invalid_argument(
                 "max-uploads",
                 "-1",
@@ -263,7 +252,7 @@ mod tests {
     #[test]
     fn encoding_type_validation() {
         assert_eq!(
-            list("/b?uploads&encoding-type=bogus"),
+            list("/bkt?uploads&encoding-type=bogus"),
             Err(Error::invalid_argument(
                 "encoding-type",
                 "bogus",
@@ -271,7 +260,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            list("/b?uploads&encoding-type=url").map(|q| q.encode_keys),
+            list("/bkt?uploads&encoding-type=url").map(|q| q.encode_keys),
             Ok(true)
         );
     }
@@ -280,19 +269,19 @@ mod tests {
     fn object_operations() {
         let create = decode(
             &config(),
-            &parts("POST", "/b/dir/my%20k%C3%BC?uploads", "h"),
+            &parts("POST", "/bkt/dir/my%20k%C3%BC?uploads", "h"),
         );
         match create {
             Ok(Operation::CreateUpload(n)) => {
-                assert_eq!((n.bucket.as_str(), n.key.as_str()), ("b", "dir/my kü"))
+                assert_eq!((n.bucket.as_str(), n.key.as_str()), ("bkt", "dir/my kü"))
             }
             other => panic!("{other:?}"),
         }
-        let abort = decode(&config(), &parts("DELETE", "/b/k?uploadId=x", "h"));
+        let abort = decode(&config(), &parts("DELETE", "/bkt/k?uploadId=x", "h"));
         assert_eq!(
             abort,
             Ok(Operation::AbortUpload {
-                bucket: "b".into(),
+                bucket: "bkt".into(),
                 key: Some("k".into()),
                 upload_id: "x".into()
             })
@@ -300,12 +289,12 @@ mod tests {
         assert!(matches!(
             decode(
                 &config(),
-                &parts("PUT", "/b/k?partNumber=1&uploadId=x", "h")
+                &parts("PUT", "/bkt/k?partNumber=1&uploadId=x", "h")
             ),
             Err(Error::NotImplemented { .. })
         ));
         assert_eq!(
-            decode(&config(), &parts("PATCH", "/b", "h")),
+            decode(&config(), &parts("PATCH", "/bkt", "h")),
             Err(Error::MethodNotAllowed)
         );
     }
@@ -327,11 +316,11 @@ mod tests {
     #[test]
     fn invalid_utf8_is_refused() {
         assert!(matches!(
-            decode(&config(), &parts("GET", "/b/%FF?uploads", "h")),
+            decode(&config(), &parts("GET", "/bkt/%FF?uploads", "h")),
             Err(Error::InvalidUri { .. })
         ));
         assert!(matches!(
-            decode(&config(), &parts("GET", "/b?uploads&prefix=%C3", "h")),
+            decode(&config(), &parts("GET", "/bkt?uploads&prefix=%C3", "h")),
             Err(Error::InvalidUri { .. })
         ));
     }

@@ -30,7 +30,8 @@ pub(crate) fn text(out: &mut String, name: &str, value: &str) {
 /// which walks byte by byte: jumping between memchr hits made a 1000-upload page's render
 /// measurably faster (see BENCHMARKS.md), and most values have nothing to escape at all.
 pub(crate) fn escape_into(out: &mut String, value: &str) {
-    let mut rest = value;
+    let value = xml_chars(value);
+    let mut rest: &str = &value;
     while let Some(i) = memchr::memchr3(b'<', b'>', b'&', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         out.push_str(match rest.as_bytes()[i] {
@@ -41,6 +42,32 @@ pub(crate) fn escape_into(out: &mut String, value: &str) {
         rest = &rest[i + 1..];
     }
     out.push_str(rest);
+}
+
+/// The value with every character XML 1.0 cannot carry percent-encoded, as
+/// `encoding-type=url` would write it, so that a key a backend returned can never make the
+/// document ill-formed. dragoman refuses such keys when uploads are created; this is for keys
+/// that came from elsewhere.
+fn xml_chars(value: &str) -> std::borrow::Cow<'_, str> {
+    let clean = value
+        .bytes()
+        .all(|b| b >= b' ' || matches!(b, b'\t' | b'\n' | b'\r'))
+        && !value.contains(['\u{FFFE}', '\u{FFFF}']);
+    if clean {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if dragoman_wire::xml_char(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Response headers every S3 answer carries.
@@ -363,5 +390,17 @@ mod tests {
             assert!(xml.contains(e), "{e}");
         }
         assert!(!xml.contains("<Prefix>"));
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_never_reach_the_document() {
+        let mut out = String::new();
+        escape_into(&mut out, "bad\u{1}key<\u{FFFF}>\ttab");
+        assert_eq!(out, "bad%01key&lt;%EF%BF%BF&gt;\ttab");
+        assert!(
+            quick_xml::Reader::from_str(&format!("<Key>{out}</Key>"))
+                .read_event()
+                .is_ok()
+        );
     }
 }

@@ -63,6 +63,8 @@ pub enum Error {
     MethodNotAllowed,
     #[error("{what} is not implemented")]
     NotImplemented { what: String },
+    #[error("Your key is too long")]
+    KeyTooLong { size: usize, max: usize },
     #[error("Your request headers are too large")]
     HeadersTooLarge,
     #[error("Your request body is too large")]

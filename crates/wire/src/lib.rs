@@ -4,7 +4,10 @@ mod marker;
 mod route;
 
 pub use marker::{MarkerNames, MarkerPage, MarkerRequest};
-pub use route::{BucketDialect, bodiless, operation};
+pub use route::{
+    BucketDialect, MAX_KEY_BYTES, bodiless, operation, validate_key, validate_s3_bucket_name,
+    xml_char,
+};
 
 use dragoman_model::Error;
 use http::request::Parts;

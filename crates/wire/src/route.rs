@@ -20,6 +20,67 @@ pub trait BucketDialect {
     }
 }
 
+/// S3's bucket naming rules (also Qumulo's for its S3 buckets): 3 to 63 lower-case letters,
+/// digits, dots and hyphens, starting and ending with a letter or digit, no `..`. A name that
+/// passes is a valid DNS label sequence and a path segment that needs no encoding.
+pub fn validate_s3_bucket_name(name: &str) -> Result<(), Error> {
+    let b = name.as_bytes();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !name.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidBucketName {
+            bucket: crate::uri_encode(name.as_bytes(), false),
+            message: "The specified bucket is not valid.".into(),
+        })
+    }
+}
+
+/// Whether XML 1.0 can carry a character at all, escaped or not: not the C0 controls other
+/// than tab, newline and carriage return, and not U+FFFE or U+FFFF.
+pub fn xml_char(c: char) -> bool {
+    (c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
+}
+
+/// The longest key, in bytes of UTF-8 (S3's and BOS's limit).
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Checks an object key: at most 1024 bytes; and, for a key being created, only characters
+/// XML 1.0 can carry, so that no listing of the bucket can become an ill-formed document.
+pub fn validate_key(key: &str, creating: bool) -> Result<(), Error> {
+    let shown = || {
+        let mut s: String = crate::uri_encode(key.as_bytes(), false);
+        if s.len() > 64 {
+            let mut end = 64;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+            s.push_str("...");
+        }
+        s
+    };
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::KeyTooLong {
+            size: key.len(),
+            max: MAX_KEY_BYTES,
+        });
+    }
+    if creating && !key.chars().all(xml_char) {
+        return Err(Error::invalid_argument(
+            "key",
+            shown(),
+            "Object keys may not contain control characters (other than tab, newline and carriage return)",
+        ));
+    }
+    Ok(())
+}
+
 fn not_implemented(what: &str) -> Error {
     Error::NotImplemented {
         what: what.to_owned(),
@@ -35,6 +96,14 @@ pub fn operation(
     q: &QueryParams,
 ) -> Result<Operation, Error> {
     let m = &parts.method;
+    // Every name is checked before anything routes on it: a bucket name becomes part of a
+    // backend's URL (a path segment, or a virtual host's DNS label).
+    if let Some(b) = &bucket {
+        d.validate_bucket_name(b)?;
+    }
+    if let Some(k) = &key {
+        validate_key(k, *m == Method::POST && q.has("uploads"))?;
+    }
     match (bucket, key) {
         (None, _) if *m == Method::GET => Ok(Operation::ListBuckets),
         (None, _) => Err(Error::MethodNotAllowed),
