@@ -164,3 +164,10 @@ def test_a_bos_signature_cannot_claim_a_lifetime_of_years(gateway):
     assert r.status_code in (400, 403), r.text
     assert r.json()["code"] != "SignatureDoesNotMatch", r.text
     assert bos_signed(gateway, host, {b"host", b"x-bce-date"}).status_code == 200
+
+
+def test_a_large_body_on_an_operation_not_served_is_501_not_400(gateway, s3):
+    s3.create_bucket(Bucket="big-bodies")
+    r = s3_signed("PUT", f"{gateway.endpoint}/big-bodies/object", body=b"x" * (2 * 1024 * 1024))
+    assert r.status_code == 501, r.text
+    assert "<Code>NotImplemented</Code>" in r.text

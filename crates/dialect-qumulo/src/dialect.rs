@@ -2,14 +2,14 @@
 //! answers it from its own directory, no backend is asked.
 
 use bytes::Bytes;
-use dragoman_dialect::{Claim, Dialect, Directory, Local, LocalAnswer};
+use dragoman_dialect::{Claim, Dialect, Directory, Local};
 use dragoman_model::{Error, Operation, Outcome, RequestMeta, Timestamp};
 use http::request::Parts;
 use http::{Response, StatusCode};
 
 use crate::QumuloConfig;
 use crate::json::{LoginJson, json};
-use crate::route::{login_request, session_token};
+use crate::route::{is_login, login_request, session_token};
 
 /// Qumulo Core REST: JSON under `/v1/`, bearer tokens (dragoman's sessions or `access-v1:`).
 #[derive(Clone, Debug, Default)]
@@ -30,25 +30,29 @@ impl Dialect for QumuloDialect {
         crate::request_meta(id)
     }
 
-    fn local(&self, parts: &Parts, body: &Bytes, ctx: &Local<'_>) -> Option<LocalAnswer> {
-        let login = login_request(parts, body)?;
-        let result = login.and_then(|(username, password)| {
-            let principal = ctx.directory.login(&username, &password)?;
-            let ttl = i64::try_from(self.config.session_ttl.as_nanos()).unwrap_or(i64::MAX);
-            let expires = Timestamp::from_nanos(ctx.now.as_nanos().saturating_add(ttl));
-            let body = LoginJson {
-                bearer_token: session_token(&self.config, &principal.access_key, expires),
-            };
-            let body = serde_json::to_vec(&body).map_err(|e| Error::internal(e.to_string()))?;
-            Ok(json(StatusCode::OK, ctx.meta, body))
-        });
-        Some(LocalAnswer {
-            operation: "login",
-            result,
-        })
+    fn local_route(&self, parts: &Parts) -> Option<&'static str> {
+        is_login(parts).then_some("login")
     }
 
-    fn decode(&self, parts: &Parts, _body: &Bytes) -> Result<Operation, Error> {
+    fn answer_local(
+        &self,
+        parts: &Parts,
+        body: &Bytes,
+        ctx: &Local<'_>,
+    ) -> Result<Response<Bytes>, Error> {
+        let (username, password) = login_request(parts, body)
+            .unwrap_or_else(|| Err(Error::internal("not a login request")))?;
+        let principal = ctx.directory.login(&username, &password)?;
+        let ttl = i64::try_from(self.config.session_ttl.as_nanos()).unwrap_or(i64::MAX);
+        let expires = Timestamp::from_nanos(ctx.now.as_nanos().saturating_add(ttl));
+        let body = LoginJson {
+            bearer_token: session_token(&self.config, &principal.access_key, expires),
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| Error::internal(e.to_string()))?;
+        Ok(json(StatusCode::OK, ctx.meta, body))
+    }
+
+    fn decode(&self, parts: &Parts) -> Result<Operation, Error> {
         crate::decode(&self.config, parts)
     }
 

@@ -127,9 +127,14 @@ struct LoginBody {
     password: String,
 }
 
+/// Whether the request is for `/v1/session/login`.
+pub(crate) fn is_login(parts: &Parts) -> bool {
+    parts.uri.path().trim_end_matches('/') == "/v1/session/login"
+}
+
 /// The user name and password of `POST /v1/session/login`; `None` for any other request.
 pub(crate) fn login_request(parts: &Parts, body: &[u8]) -> Option<Result<(String, String), Error>> {
-    if parts.uri.path().trim_end_matches('/') != "/v1/session/login" {
+    if !is_login(parts) {
         return None;
     }
     if parts.method != Method::POST {

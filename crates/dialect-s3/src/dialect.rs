@@ -32,7 +32,7 @@ impl Dialect for S3Dialect {
         crate::request_meta(id)
     }
 
-    fn decode(&self, parts: &Parts, _body: &Bytes) -> Result<Operation, Error> {
+    fn decode(&self, parts: &Parts) -> Result<Operation, Error> {
         crate::decode(&self.config, parts)
     }
 

@@ -42,12 +42,6 @@ pub struct Local<'a> {
     pub meta: &'a RequestMeta,
 }
 
-/// A local route's answer, and its operation name for logs and metrics.
-pub struct LocalAnswer {
-    pub operation: &'static str,
-    pub result: Result<Response<Bytes>, Error>,
-}
-
 /// One caller dialect.
 pub trait Dialect: Send + Sync + 'static {
     /// A short stable name for logs, metrics and configuration (`s3`, `bos`, `qumulo`).
@@ -59,14 +53,30 @@ pub trait Dialect: Send + Sync + 'static {
     /// The request's ids written the dialect's way.
     fn request_meta(&self, id: u128) -> RequestMeta;
 
-    /// Requests the dialect answers itself, before any authentication or backend (Qumulo's
-    /// login, which is how a caller gets a token). `None`: not a local route.
-    fn local(&self, _parts: &Parts, _body: &Bytes, _ctx: &Local<'_>) -> Option<LocalAnswer> {
+    /// Whether the request is one of the routes the dialect answers itself, before any
+    /// authentication or backend (Qumulo's login, which is how a caller gets a token): the
+    /// route's operation name for logs and metrics.
+    fn local_route(&self, _parts: &Parts) -> Option<&'static str> {
         None
     }
 
-    /// The canonical operation a request asks for.
-    fn decode(&self, parts: &Parts, body: &Bytes) -> Result<Operation, Error>;
+    /// Answers a local route, once its body is read.
+    fn answer_local(
+        &self,
+        parts: &Parts,
+        _body: &Bytes,
+        _ctx: &Local<'_>,
+    ) -> Result<Response<Bytes>, Error> {
+        Err(Error::internal(format!(
+            "{} has no local route {}",
+            self.name(),
+            parts.uri.path()
+        )))
+    }
+
+    /// The canonical operation a request asks for, from its head alone: the body is read
+    /// only for operations that are served, with the limits that apply to them.
+    fn decode(&self, parts: &Parts) -> Result<Operation, Error>;
 
     /// The access key the request proves it holds; `Ok(None)` for an anonymous request.
     fn authenticate(

@@ -118,7 +118,7 @@ pub struct Authorize {
 impl Check for Authorize {
     fn check(&self, req: &mut Request<Bytes>) -> Result<(), Error> {
         let ext = req.extensions();
-        let (Some(Authenticated(principal)), Some(Decoded(op))) =
+        let (Some(Authenticated(principal)), Some(Decoded::Op(op))) =
             (ext.get::<Authenticated>(), ext.get::<Decoded>())
         else {
             return Err(Error::internal("authorization before authentication"));

@@ -24,9 +24,14 @@ pub struct Notes {
     pub backend: OnceLock<String>,
 }
 
-/// The decoded operation (set by the decode layer).
+/// What the request asks for (set by the decode layer).
 #[derive(Clone, Debug)]
-pub struct Decoded(pub Operation);
+pub enum Decoded {
+    /// A canonical operation, for a backend.
+    Op(Operation),
+    /// One of the dialect's local routes (Qumulo's login), by operation name.
+    Local(&'static str),
+}
 
 /// The authenticated caller (set by the authenticate layer).
 #[derive(Clone, Debug)]

@@ -1,87 +1,59 @@
-//! Decoding: the caller's dialect turns the request into a canonical operation, or answers
-//! it itself when it is one of the dialect's local routes (Qumulo's login).
+//! Decoding: from the request's head alone, the caller's dialect says what the request asks
+//! for, a canonical operation or one of its local routes. An operation it does not serve is
+//! refused here, before its body is read.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use dragoman_dialect::Local;
 use dragoman_model::Error;
 use futures_util::future::BoxFuture;
+use http::Request;
 use http::request::Parts;
-use http::{Request, Response};
 use tower::{BoxError, Layer, Service, ServiceExt};
 
-use crate::Access;
-use crate::context::{Body, Caller, Decoded};
+use crate::context::{Caller, Decoded, Notes};
 
-#[derive(Clone, Debug)]
-pub struct DecodeLayer {
-    access: Arc<Access>,
-}
-
-impl DecodeLayer {
-    pub fn new(access: Arc<Access>) -> Self {
-        Self { access }
-    }
-}
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecodeLayer;
 
 impl<S> Layer<S> for DecodeLayer {
     type Service = DecodeService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        DecodeService {
-            inner,
-            access: Arc::clone(&self.access),
-        }
+        DecodeService { inner }
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct DecodeService<S> {
     inner: S,
-    access: Arc<Access>,
 }
 
-impl<S> Service<Request<Bytes>> for DecodeService<S>
+impl<S, B> Service<Request<B>> for DecodeService<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Body>, Error = BoxError>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<Request<B>, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    B: Send + 'static,
 {
-    type Response = Response<Body>;
+    type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
+    fn call(&mut self, req: Request<B>) -> Self::Future {
         let (mut parts, body) = req.into_parts();
-        let decoded = decode(&self.access, &mut parts, &body);
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            match decoded? {
-                Step::Answered(resp) => Ok(resp),
-                Step::Decoded(op) => {
-                    parts.extensions.insert(Decoded(op));
-                    inner.oneshot(Request::from_parts(parts, body)).await
-                }
-            }
-        })
+        if let Err(e) = decode(&mut parts) {
+            return Box::pin(std::future::ready(Err(e.into())));
+        }
+        Box::pin(self.inner.clone().oneshot(Request::from_parts(parts, body)))
     }
 }
 
-enum Step {
-    /// A local route answered.
-    Answered(Response<Body>),
-    Decoded(dragoman_model::Operation),
-}
-
-fn decode(access: &Access, parts: &mut Parts, body: &Bytes) -> Result<Step, BoxError> {
+fn decode(parts: &mut Parts) -> Result<(), Error> {
     let c = parts
         .extensions
         .get::<Caller>()
@@ -90,18 +62,16 @@ fn decode(access: &Access, parts: &mut Parts, body: &Bytes) -> Result<Step, BoxE
     let notes = Arc::clone(
         parts
             .extensions
-            .get_or_insert_with(|| Arc::new(crate::context::Notes::default())),
+            .get_or_insert_with(|| Arc::new(Notes::default())),
     );
-    let local = Local {
-        directory: access,
-        now: dragoman_backend::http::now(),
-        meta: &c.meta,
+    let decoded = match c.dialect.local_route(parts) {
+        Some(name) => Decoded::Local(name),
+        None => Decoded::Op(c.dialect.decode(parts)?),
     };
-    if let Some(answer) = c.dialect.local(parts, body, &local) {
-        let _ = notes.operation.set(answer.operation);
-        return Ok(Step::Answered(answer.result?.map(Body::new)));
-    }
-    let op = c.dialect.decode(parts, body)?;
-    let _ = notes.operation.set(op.name());
-    Ok(Step::Decoded(op))
+    let _ = notes.operation.set(match &decoded {
+        Decoded::Op(op) => op.name(),
+        Decoded::Local(name) => name,
+    });
+    parts.extensions.insert(decoded);
+    Ok(())
 }

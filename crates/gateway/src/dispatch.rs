@@ -45,7 +45,7 @@ impl Service<Request<Bytes>> for Dispatch {
 impl Dispatch {
     async fn dispatch(self, mut req: Request<Bytes>) -> Result<Response<Body>, Error> {
         let ext = req.extensions_mut();
-        let (Some(caller), Some(Decoded(mut op)), Some(Authenticated(principal))) = (
+        let (Some(caller), Some(Decoded::Op(mut op)), Some(Authenticated(principal))) = (
             ext.get::<Caller>().cloned(),
             ext.remove::<Decoded>(),
             ext.remove::<Authenticated>(),

@@ -13,6 +13,7 @@ mod decode;
 mod detect;
 mod dispatch;
 mod limits;
+mod local;
 mod request_id;
 mod respond;
 mod server;
@@ -35,7 +36,8 @@ pub use context::{Body, Caller};
 pub use decode::DecodeLayer;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
-pub use limits::{Limits, LimitsLayer};
+pub use limits::{HeaderLimitLayer, Limits, ReadBodyLayer};
+pub use local::LocalRouteLayer;
 pub use request_id::{RequestId, RequestIdLayer, TraceParent};
 pub use respond::{RespondLayer, canonical};
 pub use server::{Readiness, ServerConfig, serve};
@@ -68,13 +70,18 @@ where
         .layer(DetectLayer::new(config.dialects))
         // The one place errors and panics become responses; access log and metrics.
         .layer(RespondLayer::new(metrics.clone()))
+        .layer(HeaderLimitLayer::new(config.limits))
+        // What is asked, from the head alone: an operation the gateway does not serve is
+        // refused before its body is read.
+        .layer(DecodeLayer)
+        // The body, bounded in size and time, read before a slot is taken: a slow sender
+        // holds a connection, not one of the slots of the work below.
+        .layer(ReadBodyLayer::new(config.limits))
         // Overload answers at once (503 SlowDown or the dialect's equivalent).
         .load_shed()
         .concurrency_limit(config.max_concurrency.max(1))
-        // Header size; body size and read timeout.
-        .layer(LimitsLayer::new(config.limits))
-        // The canonical operation, or a dialect's local route (Qumulo's login).
-        .layer(DecodeLayer::new(Arc::clone(&access)))
+        // A dialect's own routes (Qumulo's login).
+        .layer(LocalRouteLayer::new(Arc::clone(&access)))
         .layer(CheckLayer::new(Authenticate {
             access: Arc::clone(&access),
         }))

@@ -1,6 +1,8 @@
-//! Limits on what a caller may make the gateway hold: the header section's size, and the
-//! body's size and the time its sender may take. Bodies are read here, whole, into `Bytes`
-//! for the layers within (every operation the gateway serves decodes small bodies).
+//! Limits on what a caller may make the gateway hold, in two layers: the header section's
+//! size (checked first, on every request), and the body's size and the time its sender may
+//! take (checked once the operation is known to be one the gateway serves, so that an
+//! operation it does not serve is a 501 however large its body). Bodies are read whole into
+//! `Bytes` for the layers within: every operation the gateway decodes has a small body.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,22 +35,82 @@ impl Default for Limits {
     }
 }
 
+/// Refuses a header section larger than `max_header_bytes`.
 #[derive(Clone, Copy, Debug)]
-pub struct LimitsLayer {
+pub struct HeaderLimitLayer {
+    max_header_bytes: usize,
+}
+
+impl HeaderLimitLayer {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            max_header_bytes: limits.max_header_bytes,
+        }
+    }
+}
+
+impl<S> Layer<S> for HeaderLimitLayer {
+    type Service = HeaderLimit<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HeaderLimit {
+            inner,
+            max_header_bytes: self.max_header_bytes,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HeaderLimit<S> {
+    inner: S,
+    max_header_bytes: usize,
+}
+
+impl<S, B> Service<Request<B>> for HeaderLimit<S>
+where
+    S: Service<Request<B>, Error = BoxError> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let header_bytes: usize = req
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum();
+        if header_bytes > self.max_header_bytes {
+            return Box::pin(std::future::ready(Err(Error::HeadersTooLarge.into())));
+        }
+        Box::pin(self.inner.clone().oneshot(req))
+    }
+}
+
+/// Reads the body, at most `max_body_bytes` within `body_read_timeout`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadBodyLayer {
     limits: Limits,
 }
 
-impl LimitsLayer {
+impl ReadBodyLayer {
     pub fn new(limits: Limits) -> Self {
         Self { limits }
     }
 }
 
-impl<S> Layer<S> for LimitsLayer {
-    type Service = LimitsService<S>;
+impl<S> Layer<S> for ReadBodyLayer {
+    type Service = ReadBody<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        LimitsService {
+        ReadBody {
             inner,
             limits: self.limits,
         }
@@ -56,7 +118,7 @@ impl<S> Layer<S> for LimitsLayer {
 }
 
 #[derive(Clone, Debug)]
-pub struct LimitsService<S> {
+pub struct ReadBody<S> {
     inner: S,
     limits: Limits,
 }
@@ -81,7 +143,7 @@ where
     }
 }
 
-impl<S, B> Service<Request<B>> for LimitsService<S>
+impl<S, B> Service<Request<B>> for ReadBody<S>
 where
     S: Service<Request<Bytes>, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -101,14 +163,6 @@ where
         let limits = self.limits;
         let inner = self.inner.clone();
         Box::pin(async move {
-            let header_bytes: usize = req
-                .headers()
-                .iter()
-                .map(|(k, v)| k.as_str().len() + v.len())
-                .sum();
-            if header_bytes > limits.max_header_bytes {
-                return Err(Error::HeadersTooLarge.into());
-            }
             let (parts, body) = req.into_parts();
             let body = read_body(body, limits).await?;
             inner.oneshot(Request::from_parts(parts, body)).await

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use dragoman_gateway::{Body, DetectLayer, Limits, LimitsLayer, RequestIdLayer, RespondLayer};
+use dragoman_gateway::{
+    Body, DetectLayer, HeaderLimitLayer, Limits, ReadBodyLayer, RequestIdLayer, RespondLayer,
+};
 use dragoman_metrics::Metrics;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
@@ -177,7 +179,8 @@ async fn a_body_that_never_comes_is_a_timeout_and_large_headers_are_refused() {
         Ok::<_, BoxError>(Response::new(Body::new(Bytes::new())))
     });
     let inner = ServiceBuilder::new()
-        .layer(LimitsLayer::new(limits))
+        .layer(HeaderLimitLayer::new(limits))
+        .layer(ReadBodyLayer::new(limits))
         .service(echo);
     let svc = ServiceBuilder::new()
         .layer(RequestIdLayer)
