@@ -52,9 +52,11 @@ def front(tmp_path_factory):
     slow_down = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
     throttled = serve_forever(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n%s" % (len(slow_down), slow_down))
     garbled = serve_forever(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nnot-a-page!")
+    broken = serve_forever(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 6\r\n\r\n<html>")
     extra = ""
-    for name, port in [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1]),
-                       ("throttled", throttled.getsockname()[1])]:
+    ports = [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1]),
+             ("throttled", throttled.getsockname()[1]), ("broken", broken.getsockname()[1])]
+    for name, port in ports:
         extra += f"""
 [backends.{name}]
 kind = "{'s3' if name == 'throttled' else 'bos'}"
@@ -68,14 +70,23 @@ buckets = "{name}-bucket"
 backend = "{name}"
 """
     gw = Dragoman(tmp_path_factory.mktemp("faults"), extra).start()
+    gw.fault_ports = [str(port) for _, port in ports]
     yield gw
     assert gw.stop() == 0, gw.log.read_text()
     silent.close()
     garbled.close()
     throttled.close()
+    broken.close()
 
 
-FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502), ("throttled", 503)]
+# A backend's own 500 is the caller's 502: the backend failed, not dragoman.
+FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502), ("throttled", 503), ("broken", 502)]
+
+
+def no_backend_details(front, text):
+    """Backend addresses and transport errors go to the log, never to the caller."""
+    assert "127.0.0.1" not in text and "http://" not in text, text
+    assert not any(port in text for port in front.fault_ports), text
 
 
 @pytest.mark.parametrize("fault,status", FAULTS)
@@ -89,6 +100,9 @@ def test_s3_callers(front, fault, status):
     assert e.value.response["Error"]["Code"] == want
     assert len(meta["RequestId"]) == 16
     assert time.monotonic() - started < 10
+    no_backend_details(front, e.value.response["Error"]["Message"])
+    # Only passing faults invite a retry.
+    assert ("retry-after" in meta["HTTPHeaders"]) == (status in (503, 504)), meta["HTTPHeaders"]
 
 
 @pytest.mark.parametrize("fault,status", FAULTS)
@@ -101,6 +115,7 @@ def test_bos_callers(front, fault, status):
     if fault == "throttled":
         assert err.code == "SlowDown"
     assert err.request_id
+    no_backend_details(front, str(err))
     assert time.monotonic() - started < 10
 
 

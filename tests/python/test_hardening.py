@@ -72,9 +72,19 @@ username = "tester"
 password = "{PASSWORD}"
 ca_file = "{remote.data}/tls/self-signed.pem"
 
+[backends.untrusted]
+kind = "qumulo"
+endpoint = "https://127.0.0.1:{remote.port}"
+username = "tester"
+password = "{PASSWORD}"
+
 [[routes]]
 buckets = "archive-*"
 backend = "archive"
+
+[[routes]]
+buckets = "untrusted-*"
+backend = "untrusted"
 
 [[routes]]
 buckets = "scratch"
@@ -171,3 +181,14 @@ def test_a_large_body_on_an_operation_not_served_is_501_not_400(gateway, s3):
     r = s3_signed("PUT", f"{gateway.endpoint}/big-bodies/object", body=b"x" * (2 * 1024 * 1024))
     assert r.status_code == 501, r.text
     assert "<Code>NotImplemented</Code>" in r.text
+
+
+def test_an_untrusted_backend_certificate_is_a_502_not_worth_retrying(front):
+    s3 = front.client()
+    with pytest.raises(ClientError) as e:
+        s3.list_multipart_uploads(Bucket="untrusted-bucket")
+    meta = e.value.response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == 502
+    assert "retry-after" not in meta["HTTPHeaders"]
+    assert "certificate" not in e.value.response["Error"]["Message"]
+    assert "not trusted" in front.log.read_text()

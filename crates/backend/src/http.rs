@@ -67,6 +67,14 @@ pub fn client(opts: &HttpOptions) -> Result<reqwest::Client, Error> {
 pub fn transport_error(backend: &str, e: &reqwest::Error) -> Error {
     if e.is_timeout() {
         Error::BackendTimeout
+    } else if certificate_refused(e) {
+        // A configuration error, not a passing fault: 502 without Retry-After, so that SDKs
+        // do not retry what will fail the same way every time.
+        Error::BadBackendAnswer {
+            message: format!(
+                "{backend}: the backend's TLS certificate is not trusted (ca_file?): {e:?}"
+            ),
+        }
     } else {
         Error::BackendUnavailable {
             message: format!("{backend}: {e}"),
@@ -78,6 +86,29 @@ tokio::task_local! {
     /// The W3C `traceparent` to send with backend requests made while serving one caller's
     /// request (the gateway scopes it; it was validated there).
     pub static TRACEPARENT: String;
+}
+
+/// Whether the error chain holds a refused certificate (rustls's verifier said no).
+fn certificate_refused(e: &reqwest::Error) -> bool {
+    matches!(
+        find_tls_error(e),
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
+}
+
+/// The rustls error somewhere in a chain. An `io::Error`'s `source` skips the error it
+/// wraps, so those are opened with `get_ref`.
+fn find_tls_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        return find_tls_error(inner);
+    }
+    e.source().and_then(find_tls_error)
 }
 
 /// Sends a request and reads the whole answer: `(status, body)`, or the transport error as

@@ -232,9 +232,8 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str) -> Error {
         },
         (_, "SlowDown" | "RequestRateLimitExceeded") | (429, _) => Error::Throttled { message },
         (503, _) => Error::BackendUnavailable { message },
-        (500..=599, _) => Error::Internal {
-            message: format!("BOS: {code} {message}"),
-        },
+        // Any other server error: the backend failed, not dragoman (502, not 500).
+        (500..=599, _) => bad(format!("BOS answered {status} {code}: {message}")),
         _ if code.is_empty() => bad(format!("BOS answered {status} without a BOS error body")),
         _ => bad(format!("BOS answered {status} {code}: {message}")),
     }
@@ -334,11 +333,11 @@ mod tests {
                 500,
                 r#"{"code":"InternalError","message":"m","requestId":"r"}"#
             ),
-            Error::Internal { .. }
+            Error::BadBackendAnswer { .. }
         ));
         assert!(matches!(
             e(502, "<html>bad gateway</html>"),
-            Error::Internal { .. }
+            Error::BadBackendAnswer { .. }
         ));
         assert!(matches!(e(418, "teapot"), Error::BadBackendAnswer { .. }));
     }

@@ -136,13 +136,13 @@ fn json_response(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Respo
     builder(status, meta)
         .header(header::CONTENT_TYPE, JSON)
         .body(Bytes::from(body))
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
+        .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
 
 fn empty(status: StatusCode, meta: &RequestMeta) -> Response<Bytes> {
     builder(status, meta)
         .body(Bytes::new())
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
+        .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
 
 /// Writes an outcome as the BOS response to `op`. `region` is the `location` of buckets.

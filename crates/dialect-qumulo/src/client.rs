@@ -343,9 +343,8 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
         503 => Error::BackendUnavailable {
             message: description,
         },
-        500..=599 => Error::Internal {
-            message: format!("Qumulo: {class}: {description}"),
-        },
+        // Any other server error: the backend failed, not dragoman (502, not 500).
+        500..=599 => bad(format!("Qumulo answered {status} {class}: {description}")),
         _ => bad(format!("Qumulo answered {status} {class}: {description}")),
     }
 }
@@ -424,7 +423,7 @@ mod tests {
         ));
         assert!(matches!(
             parse_error(502, b"<html>", "b", None),
-            Error::Internal { .. }
+            Error::BadBackendAnswer { .. }
         ));
     }
 

@@ -180,7 +180,7 @@ pub(crate) fn json(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Res
     builder(status, meta)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Bytes::from(body))
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
+        .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
 
 /// Writes an outcome as the Qumulo response to `op`.
@@ -217,7 +217,7 @@ pub fn encode(
         // Abort: 204 and no body at all (a body of `{}` fails the SDK's assertion).
         (_, Outcome::Aborted | Outcome::BucketDeleted) => builder(StatusCode::NO_CONTENT, meta)
             .body(Bytes::new())
-            .unwrap_or_else(|_| Response::new(Bytes::new())),
+            .unwrap_or_else(|_| dragoman_dialect::unbuildable()),
         (op, _) => encode_error(
             &Error::internal(format!(
                 "{} got an outcome the Qumulo dialect cannot write",
@@ -279,7 +279,7 @@ pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Byt
     if head {
         return builder(status, meta)
             .body(Bytes::new())
-            .unwrap_or_else(|_| Response::new(Bytes::new()));
+            .unwrap_or_else(|_| dragoman_dialect::unbuildable());
     }
     let description = match err {
         Error::Unauthenticated { message } => message.clone(),

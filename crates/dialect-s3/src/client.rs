@@ -253,8 +253,9 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
             503 => Error::BackendUnavailable {
                 message: format!("S3: {code} {message}"),
             },
-            500..=599 => Error::Internal {
-                message: format!("S3: {code} {message}"),
+            // Any other server error: the backend failed, not dragoman (502, not 500).
+            500..=599 => Error::BadBackendAnswer {
+                message: format!("S3 answered {status} {code}: {message}"),
             },
             _ if code.is_empty() => {
                 bad(format!("S3 answered {status} without an S3 error document"))
@@ -363,6 +364,6 @@ mod tests {
             ),
             Error::InvalidArgument { .. }
         ));
-        assert!(matches!(e(502, "<html>"), Error::Internal { .. }));
+        assert!(matches!(e(502, "<html>"), Error::BadBackendAnswer { .. }));
     }
 }

@@ -118,7 +118,7 @@ pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Byt
     if head {
         return builder(status, meta)
             .body(Bytes::new())
-            .unwrap_or_else(|_| Response::new(Bytes::new()));
+            .unwrap_or_else(|_| dragoman_dialect::unbuildable());
     }
     let mut out = String::with_capacity(512);
     out.push_str(DECL);

@@ -87,13 +87,13 @@ pub(crate) fn xml_response(
     builder(status, meta)
         .header(header::CONTENT_TYPE, "application/xml")
         .body(Bytes::from(body))
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
+        .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
 
 fn empty(status: StatusCode, meta: &RequestMeta) -> Response<Bytes> {
     builder(status, meta)
         .body(Bytes::new())
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
+        .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
 
 fn identity(out: &mut String, name: &str, who: Option<&Identity>) {

@@ -95,6 +95,16 @@ pub trait Dialect: Send + Sync + 'static {
     fn encode_error(&self, err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes>;
 }
 
+/// The answer when a dialect cannot build its own response (a header value it was handed
+/// is not valid): a bare 500, never an empty 200 that a client would take for success.
+pub fn unbuildable() -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from_static(
+        b"internal error: response could not be built\n",
+    ));
+    *resp.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    resp
+}
+
 /// The registered dialects, in registration order, and the one anonymous requests speak.
 #[derive(Clone)]
 pub struct Dialects {

@@ -76,11 +76,14 @@ pub enum Error {
     RequestTimeout,
     #[error("{message}")]
     Throttled { message: String },
-    #[error("The backend is unavailable: {message}")]
+    /// `message` says why, for the operator's log; callers see the fixed text, never a
+    /// backend's address or TLS details.
+    #[error("The backend is unavailable; please retry")]
     BackendUnavailable { message: String },
     #[error("The backend did not answer in time")]
     BackendTimeout,
-    #[error("The backend gave an answer dragoman cannot read: {message}")]
+    /// `message` is for the operator's log, as for `BackendUnavailable`.
+    #[error("The backend gave an answer dragoman cannot use")]
     BadBackendAnswer { message: String },
     #[error("We encountered an internal error. Please try again.")]
     Internal { message: String },
@@ -120,10 +123,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::Throttled { .. }
-                | Self::BackendUnavailable { .. }
-                | Self::BackendTimeout
-                | Self::Internal { .. }
+            Self::Throttled { .. } | Self::BackendUnavailable { .. } | Self::BackendTimeout
         )
     }
 }
