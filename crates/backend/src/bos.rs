@@ -16,7 +16,7 @@ pub struct BosClientConfig {
     pub name: String,
     pub endpoint: Endpoint,
     pub access_key: String,
-    pub secret_key: String,
+    pub secret_key: dragoman_model::Secret,
     pub honours_upload_id_marker: bool,
     pub http: HttpOptions,
 }
@@ -52,14 +52,19 @@ impl Client for BosClient {
         let req = sign_request(
             list_request(&c.endpoint, &r)?,
             &c.access_key,
-            &c.secret_key,
+            c.secret_key.expose(),
             now(),
         )?;
         let (status, body) = send(&self.http, &c.name, req).await?;
         if (200..300).contains(&status) {
             parse_list(&body).map(native_page)
         } else {
-            Err(parse_error(status, &body, &r.bucket))
+            Err(parse_error(
+                status,
+                &body,
+                &r.bucket,
+                r.upload_id_marker.as_deref(),
+            ))
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct S3ClientConfig {
     pub name: String,
     pub endpoint: Endpoint,
     pub access_key: String,
-    pub secret_key: String,
+    pub secret_key: dragoman_model::Secret,
     pub http: HttpOptions,
 }
 
@@ -50,7 +50,7 @@ impl Client for S3Client {
             s3::list_request(&c.endpoint, &r)?,
             &c.endpoint.region,
             &c.access_key,
-            &c.secret_key,
+            c.secret_key.expose(),
             now(),
         )?;
         let (status, body) = send(&self.http, &c.name, req).await?;
@@ -58,5 +58,31 @@ impl Client for S3Client {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
         s3::parse_list(&body).map(native_page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_never_reaches_debug_output() {
+        let c = S3ClientConfig {
+            name: "lake".into(),
+            endpoint: Endpoint {
+                scheme: "https".into(),
+                authority: "s3.example.com".into(),
+                virtual_hosted: false,
+                region: "eu-west-1".into(),
+            },
+            access_key: "AKIA0000".into(),
+            secret_key: dragoman_model::Secret::new("very-secret-key-0001"),
+            http: HttpOptions::default(),
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("very-secret-key-0001") && shown.contains("AKIA0000"),
+            "{shown}"
+        );
     }
 }

@@ -203,7 +203,10 @@ struct ErrorBody {
 /// Turns a BOS error answer into the canonical error the caller should see. A refusal of
 /// dragoman's own credentials is the operator's problem, not the caller's: it becomes an
 /// unavailable backend, never the caller's signature error.
-pub fn parse_error(status: u16, body: &[u8], bucket: &str) -> Error {
+///
+/// `upload_id` is the upload the request named (an abort's id, or a listing's upload-id
+/// marker), so that the caller's error names it as the caller sent it.
+pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&str>) -> Error {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
     let code = parsed
         .as_ref()
@@ -217,10 +220,17 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str) -> Error {
             bucket: bucket.to_owned(),
         },
         (_, "NoSuchUpload") => Error::NoSuchUpload {
-            upload_id: String::new(),
+            upload_id: upload_id.unwrap_or_default().to_owned(),
         },
         (_, "AccessDenied") => Error::AccessDenied { message },
-        (_, "InvalidArgument") => Error::invalid_argument("", "", message),
+        // BOS names no argument in its errors; a refused listing with an upload-id marker is
+        // the marker's fault (the planner then resumes by emulation).
+        (_, "InvalidArgument") => match upload_id {
+            Some(id) if message.to_ascii_lowercase().contains("upload") => {
+                Error::invalid_argument("uploadIdMarker", id, message)
+            }
+            _ => Error::invalid_argument("", "", message),
+        },
         (
             _,
             "SignatureDoesNotMatch"
@@ -307,7 +317,7 @@ mod tests {
 
     #[test]
     fn errors_translate() {
-        let e = |s, b: &str| parse_error(s, b.as_bytes(), "bkt");
+        let e = |s, b: &str| parse_error(s, b.as_bytes(), "bkt", Some("u-1"));
         assert_eq!(
             e(
                 404,
@@ -340,5 +350,21 @@ mod tests {
             Error::BadBackendAnswer { .. }
         ));
         assert!(matches!(e(418, "teapot"), Error::BadBackendAnswer { .. }));
+        assert_eq!(
+            e(
+                404,
+                r#"{"code":"NoSuchUpload","message":"m","requestId":"r"}"#
+            ),
+            Error::NoSuchUpload {
+                upload_id: "u-1".into()
+            }
+        );
+        assert_eq!(
+            e(
+                400,
+                r#"{"code":"InvalidArgument","message":"Invalid uploadId marker","requestId":"r"}"#
+            ),
+            Error::invalid_argument("uploadIdMarker", "u-1", "Invalid uploadId marker")
+        );
     }
 }

@@ -107,7 +107,7 @@ fn client(addr: SocketAddr, secret: &str, honours: bool, timeout: Duration) -> A
             virtual_hosted: false,
         },
         access_key: AK.into(),
-        secret_key: secret.into(),
+        secret_key: dragoman_model::Secret::new(secret),
         honours_upload_id_marker: honours,
         http: HttpOptions::default(),
     })

@@ -42,7 +42,20 @@ pub const DB_FILE: &str = "dragoman.sqlite3";
 pub struct Store {
     path: PathBuf,
     writer: Mutex<Writer>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Readers>,
+    /// Signalled when a reader connection goes back to the pool.
+    reader_returned: std::sync::Condvar,
+}
+
+/// The most reader connections open at once. Reads beyond it wait for one: a burst of
+/// requests must not open a database connection (three file descriptors in WAL mode) per
+/// blocking thread. Two cores gain nothing past a handful of concurrent SQLite readers.
+pub const MAX_READERS: usize = 8;
+
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 struct Writer {
@@ -91,7 +104,8 @@ impl Store {
                 conn,
                 last_initiated,
             }),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(Readers::default()),
+            reader_returned: std::sync::Condvar::new(),
         })
     }
 
@@ -101,14 +115,39 @@ impl Store {
 
     /// Runs `f` on a pooled reader connection.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let pooled = self.readers.lock().map_err(lock_err)?.pop();
-        let conn = match pooled {
+        let conn = {
+            let mut pool = self.readers.lock().map_err(lock_err)?;
+            loop {
+                if let Some(c) = pool.idle.pop() {
+                    break Some(c);
+                }
+                if pool.open < MAX_READERS {
+                    pool.open += 1;
+                    break None;
+                }
+                pool = self.reader_returned.wait(pool).map_err(lock_err)?;
+            }
+        };
+        let conn = match conn {
             Some(c) => c,
-            None => schema::open(&self.path).map_err(db_err)?,
+            None => match schema::open(&self.path) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.readers.lock().map_err(lock_err)?.open -= 1;
+                    self.reader_returned.notify_one();
+                    return Err(db_err(e));
+                }
+            },
         };
         let out = f(&conn);
-        self.readers.lock().map_err(lock_err)?.push(conn);
+        self.readers.lock().map_err(lock_err)?.idle.push(conn);
+        self.reader_returned.notify_one();
         out
+    }
+
+    /// How many reader connections are open (for tests and metrics).
+    pub fn open_readers(&self) -> usize {
+        self.readers.lock().map_or(0, |p| p.open)
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Writer) -> Result<T, Error>) -> Result<T, Error> {

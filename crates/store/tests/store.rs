@@ -242,3 +242,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_burst_of_reads_opens_a_bounded_number_of_connections() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = std::sync::Arc::new(
+        dragoman_store::Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")),
+    );
+    store
+        .create_bucket("burst")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    let q = dragoman_model::ListUploads::bucket("burst");
+                    store.list_uploads(&q).unwrap_or_else(|e| panic!("{e}"));
+                    assert!(store.open_readers() <= dragoman_store::MAX_READERS);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join()
+            .unwrap_or_else(|_| panic!("a reader thread panicked"));
+    }
+    assert!(store.open_readers() <= dragoman_store::MAX_READERS);
+    assert!(store.open_readers() >= 1);
+}

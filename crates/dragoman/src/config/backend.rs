@@ -328,11 +328,7 @@ impl BackendSection {
         let (scheme, authority) = self.endpoint()?;
         let virtual_hosted = self.addressing == Some(Addressing::Virtual);
         let access_key = self.access_key.clone().unwrap_or_default();
-        let secret_key = self
-            .secret_key
-            .as_ref()
-            .map(|s| s.expose().to_owned())
-            .unwrap_or_default();
+        let secret_key = self.secret_key.clone().unwrap_or_default();
         Ok(match self.kind {
             BackendKind::S3 => Remote::S3(S3ClientConfig {
                 name: name.to_owned(),

@@ -267,15 +267,27 @@ impl Config {
         if self.store.data_dir.as_os_str().is_empty() {
             problems.push("store.data_dir must not be empty".into());
         }
-        let mut seen = std::collections::HashSet::new();
+        // Each key, name and token must name one caller: a duplicate would be resolved in
+        // whatever order a hash map iterates.
+        let (mut keys, mut names, mut tokens) = (
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+        );
         for (i, c) in self.credentials.iter().enumerate() {
             let at = format!("credentials[{i}] ({})", c.name);
             problems.extend(c.problems(&at));
-            if !seen.insert(c.access_key.as_str()) {
+            if !keys.insert(c.access_key.as_str()) {
                 problems.push(format!(
                     "{at}: access_key {} is configured twice",
                     c.access_key
                 ));
+            }
+            if !names.insert(c.name.as_str()) {
+                problems.push(format!("{at}: the name {} is configured twice", c.name));
+            }
+            if c.access_tokens.iter().any(|t| !tokens.insert(t.expose())) {
+                problems.push(format!("{at}: an access token is configured twice"));
             }
         }
         if problems.is_empty() {
@@ -503,6 +515,20 @@ mod tests {
         ] {
             assert!(err.contains(needle), "{needle} in {err}");
         }
+    }
+
+    #[test]
+    fn a_name_or_token_names_one_caller() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/dragoman.toml");
+        let mut c = Config::load(Some(&path)).unwrap_or_else(|e| panic!("{e}"));
+        let mut twin = c.credentials[0].clone();
+        twin.access_key = "ANOTHERKEY0000000001".into();
+        twin.access_tokens = vec![dragoman_model::Secret::new("access-v1:shared-token-0001")];
+        c.credentials[0].access_tokens = twin.access_tokens.clone();
+        c.credentials.push(twin);
+        let err = c.validate().err().unwrap_or_default();
+        assert!(err.contains("is configured twice"), "{err}");
+        assert!(err.contains("an access token is configured twice"), "{err}");
     }
 
     #[test]
