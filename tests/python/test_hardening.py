@@ -192,3 +192,26 @@ def test_an_untrusted_backend_certificate_is_a_502_not_worth_retrying(front):
     assert "retry-after" not in meta["HTTPHeaders"]
     assert "certificate" not in e.value.response["Error"]["Message"]
     assert "not trusted" in front.log.read_text()
+
+
+def login(gw, username, password):
+    return requests.post(f"{gw.endpoint}/v1/session/login", json={"username": username, "password": password}, timeout=10)
+
+
+def test_password_guessing_is_bounded_per_name_and_address(tmp_path_factory):
+    gw = Dragoman(tmp_path_factory.mktemp("guessing"), env={"DRAGOMAN_SERVER__LOGIN_MAX_FAILURES": "3",
+                                                            "DRAGOMAN_SERVER__LOGIN_WINDOW_SECS": "60"}).start()
+    try:
+        for _ in range(3):
+            r = login(gw, "tester", "wrong-password")
+            assert r.status_code == 401
+        # The fourth attempt is refused before the password is looked at, right or not.
+        r = login(gw, "tester", PASSWORD)
+        assert r.status_code == 429, r.text
+        assert r.json()["error_class"] == "too_many_attempts_error"
+        assert 1 <= int(r.headers["Retry-After"]) <= 60
+        # The same address guessing another name is refused too.
+        assert login(gw, "limited", "wrong-again").status_code == 429
+    finally:
+        gw.stop()
+

@@ -226,6 +226,7 @@ pub(crate) fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
         Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "NotImplemented"),
         Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "SlowDown"),
+        Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "RequestRateLimitExceeded"),
         Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "GatewayTimeout"),
         Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "BadGateway"),
@@ -255,9 +256,9 @@ pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Byt
         request_id: &meta.request_id,
     };
     let mut resp = json_response(status, meta, serde_json::to_vec(&body).unwrap_or_default());
-    if err.is_retryable() {
+    if let Some(secs) = err.retry_after() {
         resp.headers_mut()
-            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, http::HeaderValue::from(secs));
     }
     resp
 }

@@ -42,7 +42,7 @@ impl Dialect for QumuloDialect {
     ) -> Result<Response<Bytes>, Error> {
         let (username, password) = login_request(parts, body)
             .unwrap_or_else(|| Err(Error::internal("not a login request")))?;
-        let principal = ctx.directory.login(&username, &password)?;
+        let principal = ctx.directory.login(&username, &password, ctx.peer)?;
         let ttl = i64::try_from(self.config.session_ttl.as_nanos()).unwrap_or(i64::MAX);
         let expires = Timestamp::from_nanos(ctx.now.as_nanos().saturating_add(ttl));
         let body = LoginJson {

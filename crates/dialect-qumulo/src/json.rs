@@ -257,6 +257,7 @@ fn status_and_class(err: &Error) -> (StatusCode, &'static str) {
         Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "http_method_not_allowed_error"),
         Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "api_not_implemented_error"),
         Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "throttled_error"),
+        Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts_error"),
         Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "backend_unavailable_error"),
         Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "backend_timeout_error"),
         Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "backend_bad_answer_error"),
@@ -293,9 +294,9 @@ pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Byt
         user_visible: true,
     };
     let mut r = json(status, meta, serde_json::to_vec(&body).unwrap_or_default());
-    if err.is_retryable() {
+    if let Some(secs) = err.retry_after() {
         r.headers_mut()
-            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, http::HeaderValue::from(secs));
     }
     r
 }

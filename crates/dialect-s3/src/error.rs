@@ -39,7 +39,9 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         Error::KeyTooLong { .. } => (S::BAD_REQUEST, "KeyTooLongError"),
         Error::BodyTooLarge => (S::BAD_REQUEST, "MaxMessageLengthExceeded"),
         Error::RequestTimeout => (S::BAD_REQUEST, "RequestTimeout"),
-        Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "SlowDown"),
+        Error::Throttled { .. } | Error::TooManyAttempts { .. } => {
+            (S::SERVICE_UNAVAILABLE, "SlowDown")
+        }
         Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "GatewayTimeout"),
         Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "BadGateway"),
@@ -130,11 +132,9 @@ pub fn encode_error(err: &Error, meta: &RequestMeta, head: bool) -> Response<Byt
     text(&mut out, "HostId", &meta.debug_id);
     out.push_str("</Error>");
     let mut resp = xml_response(status, meta, out);
-    if err.is_retryable() {
-        resp.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            http::HeaderValue::from_static("1"),
-        );
+    if let Some(secs) = err.retry_after() {
+        resp.headers_mut()
+            .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
     }
     resp
 }

@@ -31,8 +31,14 @@ pub trait Directory: Send + Sync {
     fn secret_of(&self, access_key: &str) -> Option<String>;
     /// The access key a static bearer token stands for.
     fn token_owner(&self, token: &str) -> Option<String>;
-    /// Checks a user name and password (every failure looks the same to the caller).
-    fn login(&self, username: &str, password: &str) -> Result<Principal, Error>;
+    /// Checks a user name and password (every failure looks the same to the caller);
+    /// `from` is the client's address, for bounding guesses.
+    fn login(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Principal, Error>;
 }
 
 /// What a dialect's local route may use: the callers, the time and the request's ids.
@@ -40,6 +46,8 @@ pub struct Local<'a> {
     pub directory: &'a dyn Directory,
     pub now: Timestamp,
     pub meta: &'a RequestMeta,
+    /// The client's address, when the request came over a socket.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// One caller dialect.

@@ -1,8 +1,12 @@
 //! Who may call, with which secret, and which buckets each caller may touch.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use dragoman_model::{Error, Identity, Principal};
+use sha2::{Digest, Sha256};
+
+use crate::login_guard::{LoginGuard, LoginLimits};
 
 /// A configured caller.
 #[derive(Clone)]
@@ -31,19 +35,40 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// The users, indexed by access key.
-#[derive(Clone, Debug, Default)]
+/// The users, indexed by access key, and the digests of their login passwords.
+#[derive(Debug, Default)]
 pub struct Access {
     by_key: HashMap<String, User>,
+    /// User name -> (access key, SHA-256 of the password).
+    logins: HashMap<String, (String, [u8; 32])>,
+    guard: LoginGuard,
+}
+
+fn digest(password: &str) -> [u8; 32] {
+    Sha256::digest(password.as_bytes()).into()
 }
 
 impl Access {
     pub fn new(users: impl IntoIterator<Item = User>) -> Self {
+        Self::with_login_limits(users, LoginLimits::default())
+    }
+
+    pub fn with_login_limits(users: impl IntoIterator<Item = User>, limits: LoginLimits) -> Self {
+        let by_key: HashMap<String, User> = users
+            .into_iter()
+            .map(|u| (u.access_key.clone(), u))
+            .collect();
+        let logins = by_key
+            .values()
+            .filter_map(|u| {
+                let p = u.password.as_deref()?;
+                Some((u.name.clone(), (u.access_key.clone(), digest(p))))
+            })
+            .collect();
         Self {
-            by_key: users
-                .into_iter()
-                .map(|u| (u.access_key.clone(), u))
-                .collect(),
+            by_key,
+            logins,
+            guard: LoginGuard::new(limits),
         }
     }
 
@@ -55,17 +80,36 @@ impl Access {
             .map(|u| u.access_key.clone())
     }
 
-    /// Checks a user name and password; every failure looks the same to the caller.
-    pub fn login(&self, username: &str, password: &str) -> Result<Principal, Error> {
-        let found = self.by_key.values().find(|u| u.name == username);
-        match found.and_then(|u| u.password.as_deref().map(|p| (u, p))) {
-            Some((u, p)) if ct_eq(p, password) => Ok(Principal {
-                name: u.name.clone(),
-                access_key: u.access_key.clone(),
-            }),
-            _ => Err(Error::Unauthenticated {
-                message: "Invalid user name or password".into(),
-            }),
+    /// Checks a user name and password. Every failure looks the same to the caller and costs
+    /// the same: an unknown name is compared against a digest no password has, so timing
+    /// does not tell which names exist. Failures count against the name and the address.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<Principal, Error> {
+        self.guard.admit(username, from)?;
+        let offered = digest(password);
+        let (key, expected) = match self.logins.get(username) {
+            Some((key, d)) => (Some(key), *d),
+            None => (None, [0xff; 32]),
+        };
+        let matches = bool::from(subtle::ConstantTimeEq::ct_eq(&offered[..], &expected[..]));
+        match key {
+            Some(key) if matches => {
+                self.guard.succeeded(username);
+                Ok(Principal {
+                    name: username.to_owned(),
+                    access_key: key.clone(),
+                })
+            }
+            _ => {
+                self.guard.failed(username, from);
+                Err(Error::Unauthenticated {
+                    message: "Invalid user name or password".into(),
+                })
+            }
         }
     }
 
@@ -118,8 +162,13 @@ impl dragoman_dialect::Directory for Access {
         Access::token_owner(self, token)
     }
 
-    fn login(&self, username: &str, password: &str) -> Result<Principal, Error> {
-        Access::login(self, username, password)
+    fn login(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<Principal, Error> {
+        Access::login(self, username, password, from)
     }
 }
 
@@ -157,15 +206,16 @@ mod tests {
     fn logins_and_static_tokens() {
         let a = access();
         assert_eq!(
-            a.login("team-a", "pw-of-team-a").map(|p| p.access_key),
+            a.login("team-a", "pw-of-team-a", None)
+                .map(|p| p.access_key),
             Ok("AK".into())
         );
         assert!(matches!(
-            a.login("team-a", "wrong"),
+            a.login("team-a", "wrong", None),
             Err(Error::Unauthenticated { .. })
         ));
         assert!(matches!(
-            a.login("nobody", "pw-of-team-a"),
+            a.login("nobody", "pw-of-team-a", None),
             Err(Error::Unauthenticated { .. })
         ));
         assert_eq!(

@@ -8,6 +8,10 @@ use dragoman_model::{Operation, Principal, RequestMeta};
 /// The body type of every response the stack writes.
 pub type Body = http_body_util::Full<bytes::Bytes>;
 
+/// The address the request's connection came from (set by the listener).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
 /// The caller's dialect and the request's ids written its way (set by detection).
 #[derive(Clone)]
 pub struct Caller {

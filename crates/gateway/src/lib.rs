@@ -14,6 +14,7 @@ mod detect;
 mod dispatch;
 mod limits;
 mod local;
+mod login_guard;
 mod request_id;
 mod respond;
 mod server;
@@ -32,12 +33,13 @@ use tower::util::BoxCloneSyncService;
 pub use access::{Access, User};
 pub use admin::{Admin, serve_admin};
 pub use auth::{Authenticate, Authorize, CheckLayer};
-pub use context::{Body, Caller};
+pub use context::{Body, Caller, ClientAddr};
 pub use decode::DecodeLayer;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
 pub use limits::{HeaderLimitLayer, Limits, ReadBodyLayer};
 pub use local::LocalRouteLayer;
+pub use login_guard::LoginLimits;
 pub use request_id::{RequestId, RequestIdLayer, TraceParent};
 pub use respond::{RespondLayer, canonical};
 pub use server::{Readiness, ServerConfig, serve};
@@ -51,6 +53,8 @@ pub struct GatewayConfig {
     pub limits: Limits,
     /// Requests served at once; beyond it the caller gets its dialect's 503 at once.
     pub max_concurrency: usize,
+    /// Failed logins allowed per user name and per client address.
+    pub login: LoginLimits,
 }
 
 /// The whole inbound stack for one listener, as a cloneable service that never fails.
@@ -62,7 +66,7 @@ where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<tower::BoxError>,
 {
-    let access = Arc::new(Access::new(config.users));
+    let access = Arc::new(Access::with_login_limits(config.users, config.login));
     let service = ServiceBuilder::new()
         // Identity: a request id, and the caller's trace context.
         .layer(RequestIdLayer)

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use tower::{BoxError, Layer, Service, ServiceExt};
 
 use crate::Access;
-use crate::context::{Body, Caller, Decoded};
+use crate::context::{Body, Caller, ClientAddr, Decoded};
 
 #[derive(Clone, Debug)]
 pub struct LocalRouteLayer {
@@ -73,6 +73,7 @@ where
                         directory: &*self.access,
                         now: dragoman_backend::http::now(),
                         meta: &c.meta,
+                        peer: parts.extensions.get::<ClientAddr>().map(|a| a.0.ip()),
                     },
                 )
                 .map(|r| r.map(Body::new)),

@@ -129,7 +129,13 @@ where
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let stack = stack.clone();
+                // Every request on this connection knows where it came from.
+                let stack = tower::ServiceBuilder::new()
+                    .map_request(move |mut r: http::Request<hyper::body::Incoming>| {
+                        r.extensions_mut().insert(crate::context::ClientAddr(peer));
+                        r
+                    })
+                    .service(stack.clone());
                 let watcher = graceful.watcher();
                 let tls = config.tls.clone().map(TlsAcceptor::from);
                 let timeout = config.header_read_timeout;

@@ -289,6 +289,7 @@ async fn the_assembled_stack_authenticates_authorizes_and_dispatches() {
         }],
         limits: Limits::default(),
         max_concurrency: 8,
+        login: Default::default(),
     };
     let svc = dragoman_gateway::stack::<Body>(config, router, &metrics);
     let bearer =

@@ -76,6 +76,9 @@ pub enum Error {
     RequestTimeout,
     #[error("{message}")]
     Throttled { message: String },
+    /// Too many failed attempts (logins): try again after `retry_after_secs`.
+    #[error("Too many failed attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// `message` says why, for the operator's log; callers see the fixed text, never a
     /// backend's address or TLS details.
     #[error("The backend is unavailable; please retry")]
@@ -116,6 +119,15 @@ impl Error {
     pub fn access_denied(message: impl Into<String>) -> Self {
         Self::AccessDenied {
             message: message.into(),
+        }
+    }
+
+    /// The `Retry-After` seconds to send: when a retry may succeed, and how soon.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            e if e.is_retryable() => Some(1),
+            _ => None,
         }
     }
 

@@ -80,6 +80,10 @@ pub struct ServerSection {
     /// The default per-try timeout of backend calls (`backends.<name>.timeout_secs`).
     pub backend_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// Failed logins allowed per user name and per client address within
+    /// `login_window_secs`; past that the login route answers 429 until the window ends.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
 }
 
 impl Default for ServerSection {
@@ -99,6 +103,8 @@ impl Default for ServerSection {
                 .timeout
                 .as_secs(),
             shutdown_grace_secs: server.shutdown_grace.as_secs(),
+            login_max_failures: dragoman_gateway::LoginLimits::default().max_failures,
+            login_window_secs: dragoman_gateway::LoginLimits::default().window.as_secs(),
         }
     }
 }
@@ -252,6 +258,9 @@ impl Config {
             problems.push("tls.cert_file and tls.key_file go together".into());
         }
         problems.extend(self.backend_problems());
+        if self.server.login_max_failures == 0 {
+            problems.push("server.login_max_failures must be at least 1".into());
+        }
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
         }
@@ -385,6 +394,10 @@ impl Config {
                 body_read_timeout: Duration::from_secs(self.server.body_read_timeout_secs),
             },
             max_concurrency: self.server.max_concurrency,
+            login: dragoman_gateway::LoginLimits {
+                max_failures: self.server.login_max_failures,
+                window: Duration::from_secs(self.server.login_window_secs),
+            },
         })
     }
 

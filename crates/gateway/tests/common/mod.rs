@@ -43,6 +43,7 @@ pub async fn serve_store(
         users,
         limits: Limits::default(),
         max_concurrency: 64,
+        login: Default::default(),
     };
     let stack = dragoman_gateway::stack(config, router, &metrics);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
