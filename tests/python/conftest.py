@@ -103,6 +103,11 @@ class Dragoman:
         return self
 
     @property
+    def https(self) -> str:
+        """The same listener over TLS (the gateway's self-signed certificate)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
     def admin(self) -> str:
         return f"http://127.0.0.1:{self.admin_port}"
 

@@ -112,7 +112,8 @@ def test_an_upload_id_cannot_walk_up_the_cluster_path(front, remote):
     headers = {"Authorization": "Bearer " + ACCESS_TOKEN}
     # (A client sends literal dot segments normalized away; encoded ones reach the gateway.)
     for upload_id in ["%2E%2E", "%2e", "%2E%2e"]:
-        r = requests.delete(f"{front.endpoint}/v1/s3/buckets/scratch/uploads/{upload_id}", headers=headers, timeout=10)
+        r = requests.delete(f"{front.https}/v1/s3/buckets/scratch/uploads/{upload_id}", headers=headers,
+                            timeout=10, verify=False)
         assert r.status_code == 400, (upload_id, r.status_code, r.text)
         assert r.json()["error_class"] == "invalid_request_error"
     # The bucket the traversal pointed at is still there.
@@ -195,7 +196,8 @@ def test_an_untrusted_backend_certificate_is_a_502_not_worth_retrying(front):
 
 
 def login(gw, username, password):
-    return requests.post(f"{gw.endpoint}/v1/session/login", json={"username": username, "password": password}, timeout=10)
+    return requests.post(f"{gw.https}/v1/session/login", json={"username": username, "password": password},
+                         timeout=10, verify=False)
 
 
 def test_password_guessing_is_bounded_per_name_and_address(tmp_path_factory):
@@ -215,3 +217,18 @@ def test_password_guessing_is_bounded_per_name_and_address(tmp_path_factory):
     finally:
         gw.stop()
 
+
+
+def test_qumulo_credentials_are_refused_in_the_clear(gateway):
+    # A bearer token or a password over plain HTTP: refused, in Qumulo's error shape.
+    r = requests.get(f"{gateway.endpoint}/v1/s3/buckets/", headers={"Authorization": "Bearer " + ACCESS_TOKEN}, timeout=10)
+    assert r.status_code == 403, r.text
+    assert r.json()["error_class"] == "tls_required_error"
+    assert "https" in r.json()["description"]
+    r = requests.post(f"{gateway.endpoint}/v1/session/login", json={"username": "tester", "password": PASSWORD}, timeout=10)
+    assert r.status_code == 403 and r.json()["error_class"] == "tls_required_error"
+    # The same requests over TLS are served; S3 and BOS signatures still work in the clear.
+    r = requests.get(f"{gateway.https}/v1/s3/buckets/", headers={"Authorization": "Bearer " + ACCESS_TOKEN}, timeout=10, verify=False)
+    assert r.status_code == 200, r.text
+    gateway.client().list_buckets()
+    gateway.bos().list_buckets()

@@ -114,7 +114,7 @@ def test_json_access_logs_carry_the_request_id_and_no_secret(observed):
     resp = s3.list_multipart_uploads(Bucket="logged")
     rid = resp["ResponseMetadata"]["RequestId"]
     trace = "4bf92f3577b34da6a3ce929d0e0e4736"
-    r = requests.get(observed.endpoint + "/v1/s3/buckets/logged/uploads/", verify=False,
+    r = requests.get(observed.https + "/v1/s3/buckets/logged/uploads/", verify=False,
                      headers={"Authorization": "Bearer " + ACCESS_TOKEN, "traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
     assert r.status_code == 200
     time.sleep(0.2)
@@ -168,7 +168,7 @@ def test_the_breaker_opens_answers_at_once_shows_in_readyz_and_recovers(tmp_path
         assert requests.get(front.admin + "/readyz", timeout=5).status_code == 200
         # The caller's trace goes on to the backend, under dragoman's own span.
         trace = "0af7651916cd43dd8448eb211c80319c"
-        r = requests.get(front.endpoint + "/v1/s3/buckets/flaky-bucket/uploads/",
+        r = requests.get(front.https + "/v1/s3/buckets/flaky-bucket/uploads/", verify=False,
                          headers={"Authorization": "Bearer " + ACCESS_TOKEN,
                                   "traceparent": f"00-{trace}-b7ad6b7169203331-01"}, timeout=10)
         assert r.status_code == 200, r.text

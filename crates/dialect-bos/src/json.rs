@@ -211,6 +211,7 @@ pub(crate) fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         }
         Error::InvalidUri { .. } => (S::BAD_REQUEST, "InvalidURI"),
         Error::KeyTooLong { .. } => (S::BAD_REQUEST, "InvalidObjectName"),
+        Error::TlsRequired => (S::FORBIDDEN, "AccessDenied"),
         Error::ContentHashMismatch { .. } => (S::BAD_REQUEST, "BadDigest"),
         Error::BodyTooLarge => (S::BAD_REQUEST, "EntityTooLarge"),
         Error::RequestTimeout => (S::BAD_REQUEST, "RequestTimeout"),

@@ -258,6 +258,7 @@ fn status_and_class(err: &Error) -> (StatusCode, &'static str) {
         Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "api_not_implemented_error"),
         Error::Throttled { .. } => (S::SERVICE_UNAVAILABLE, "throttled_error"),
         Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts_error"),
+        Error::TlsRequired => (S::FORBIDDEN, "tls_required_error"),
         Error::BackendUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "backend_unavailable_error"),
         Error::BackendTimeout => (S::GATEWAY_TIMEOUT, "backend_timeout_error"),
         Error::BadBackendAnswer { .. } => (S::BAD_GATEWAY, "backend_bad_answer_error"),

@@ -37,6 +37,7 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         Error::NotImplemented { .. } => (S::NOT_IMPLEMENTED, "NotImplemented"),
         Error::HeadersTooLarge => (S::BAD_REQUEST, "RequestHeaderSectionTooLarge"),
         Error::KeyTooLong { .. } => (S::BAD_REQUEST, "KeyTooLongError"),
+        Error::TlsRequired => (S::FORBIDDEN, "AccessDenied"),
         Error::BodyTooLarge => (S::BAD_REQUEST, "MaxMessageLengthExceeded"),
         Error::RequestTimeout => (S::BAD_REQUEST, "RequestTimeout"),
         Error::Throttled { .. } | Error::TooManyAttempts { .. } => {

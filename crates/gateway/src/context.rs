@@ -12,6 +12,12 @@ pub type Body = http_body_util::Full<bytes::Bytes>;
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub std::net::SocketAddr);
 
+/// Whether the request's connection is TLS (set by the listener).
+#[derive(Clone, Copy, Debug)]
+pub struct Transport {
+    pub tls: bool,
+}
+
 /// The caller's dialect and the request's ids written its way (set by detection).
 #[derive(Clone)]
 pub struct Caller {

@@ -17,6 +17,7 @@ mod local;
 mod login_guard;
 mod request_id;
 mod respond;
+mod secure;
 mod server;
 pub mod tls;
 
@@ -33,7 +34,7 @@ use tower::util::BoxCloneSyncService;
 pub use access::{Access, User};
 pub use admin::{Admin, serve_admin};
 pub use auth::{Authenticate, Authorize, CheckLayer};
-pub use context::{Body, Caller, ClientAddr};
+pub use context::{Body, Caller, ClientAddr, Transport};
 pub use decode::DecodeLayer;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
@@ -42,6 +43,7 @@ pub use local::LocalRouteLayer;
 pub use login_guard::LoginLimits;
 pub use request_id::{RequestId, RequestIdLayer, TraceParent};
 pub use respond::{RespondLayer, canonical};
+pub use secure::RequireTlsLayer;
 pub use server::{Readiness, ServerConfig, serve};
 
 /// What the request path needs besides the router.
@@ -55,6 +57,8 @@ pub struct GatewayConfig {
     pub max_concurrency: usize,
     /// Failed logins allowed per user name and per client address.
     pub login: LoginLimits,
+    /// The dialects whose credentials are refused over plain HTTP.
+    pub require_tls_for: Vec<String>,
 }
 
 /// The whole inbound stack for one listener, as a cloneable service that never fails.
@@ -74,6 +78,8 @@ where
         .layer(DetectLayer::new(config.dialects))
         // The one place errors and panics become responses; access log and metrics.
         .layer(RespondLayer::new(metrics.clone()))
+        // Secrets in the clear are refused, in the caller's dialect, before anything else.
+        .layer(RequireTlsLayer::new(config.require_tls_for))
         .layer(HeaderLimitLayer::new(config.limits))
         // What is asked, from the head alone: an operation the gateway does not serve is
         // refused before its body is read.

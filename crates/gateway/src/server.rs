@@ -95,6 +95,24 @@ where
     watcher.watch(conn).await
 }
 
+/// The stack for one connection: every request on it knows where it came from and whether
+/// it came over TLS.
+fn connection<S>(
+    stack: S,
+    peer: std::net::SocketAddr,
+    tls: bool,
+) -> tower::util::MapRequest<
+    S,
+    impl Fn(http::Request<hyper::body::Incoming>) -> http::Request<hyper::body::Incoming> + Clone,
+> {
+    tower::util::MapRequest::new(stack, move |mut r: http::Request<hyper::body::Incoming>| {
+        let ext = r.extensions_mut();
+        ext.insert(crate::context::ClientAddr(peer));
+        ext.insert(crate::context::Transport { tls });
+        r
+    })
+}
+
 /// Serves `stack` on `listener` until `shutdown` completes, then drains: readiness fails
 /// first, the listener closes, and in-flight requests get `shutdown_grace` to finish.
 pub async fn serve<S>(
@@ -129,13 +147,7 @@ where
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                // Every request on this connection knows where it came from.
-                let stack = tower::ServiceBuilder::new()
-                    .map_request(move |mut r: http::Request<hyper::body::Incoming>| {
-                        r.extensions_mut().insert(crate::context::ClientAddr(peer));
-                        r
-                    })
-                    .service(stack.clone());
+                let stack = stack.clone();
                 let watcher = graceful.watcher();
                 let tls = config.tls.clone().map(TlsAcceptor::from);
                 let timeout = config.header_read_timeout;
@@ -143,7 +155,10 @@ where
                     let served = match tls {
                         Some(acceptor) if starts_tls(&stream, timeout).await => {
                             match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => serve_connection(tls, stack, watcher, timeout).await,
+                                Ok(Ok(tls)) => {
+                                    let stack = connection(stack, peer, true);
+                                    serve_connection(tls, stack, watcher, timeout).await
+                                }
                                 Ok(Err(e)) => {
                                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
                                     return;
@@ -154,7 +169,10 @@ where
                                 }
                             }
                         }
-                        _ => serve_connection(stream, stack, watcher, timeout).await,
+                        _ => {
+                            let stack = connection(stack, peer, false);
+                            serve_connection(stream, stack, watcher, timeout).await
+                        }
                     };
                     if let Err(e) = served {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -290,6 +290,7 @@ async fn the_assembled_stack_authenticates_authorizes_and_dispatches() {
         limits: Limits::default(),
         max_concurrency: 8,
         login: Default::default(),
+        require_tls_for: Vec::new(),
     };
     let svc = dragoman_gateway::stack::<Body>(config, router, &metrics);
     let bearer =

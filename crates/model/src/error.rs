@@ -57,6 +57,9 @@ pub enum Error {
         region: Option<String>,
         in_query: bool,
     },
+    /// Credentials came over plain HTTP where the gateway accepts them over TLS only.
+    #[error("This gateway accepts credentials over TLS only: use https")]
+    TlsRequired,
     #[error("Authentication is required")]
     Unauthenticated { message: String },
     #[error("The specified method is not allowed against this resource")]

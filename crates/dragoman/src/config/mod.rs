@@ -121,6 +121,10 @@ pub struct TlsSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
     pub self_signed_names: Vec<String>,
+    /// The dialects whose credentials are refused over plain HTTP while TLS is enabled.
+    /// Qumulo by default: its passwords and bearer tokens are the secrets themselves, where
+    /// S3's and BOS's signatures are not (add them for full transport security).
+    pub require_for: Vec<DialectName>,
 }
 
 impl Default for TlsSection {
@@ -130,6 +134,7 @@ impl Default for TlsSection {
             cert_file: None,
             key_file: None,
             self_signed_names: vec!["localhost".into(), "127.0.0.1".into()],
+            require_for: vec![DialectName::Qumulo],
         }
     }
 }
@@ -394,6 +399,16 @@ impl Config {
                 body_read_timeout: Duration::from_secs(self.server.body_read_timeout_secs),
             },
             max_concurrency: self.server.max_concurrency,
+            // Without TLS there is nothing to require; the warning at start says so.
+            require_tls_for: if self.tls.enabled {
+                self.tls
+                    .require_for
+                    .iter()
+                    .map(|d| d.as_str().to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             login: dragoman_gateway::LoginLimits {
                 max_failures: self.server.login_max_failures,
                 window: Duration::from_secs(self.server.login_window_secs),
@@ -416,6 +431,9 @@ impl Config {
     /// `<data_dir>/tls/self-signed.pem` so clients can choose to trust it.
     pub fn tls(&self) -> Result<Option<dragoman_gateway::tls::Tls>, String> {
         if !self.tls.enabled {
+            tracing::warn!(
+                "tls.enabled is false: Qumulo passwords and bearer tokens cross the network in the clear"
+            );
             return Ok(None);
         }
         if let (Some(cert), Some(key)) = (&self.tls.cert_file, &self.tls.key_file) {

@@ -44,6 +44,7 @@ pub async fn serve_store(
         limits: Limits::default(),
         max_concurrency: 64,
         login: Default::default(),
+        require_tls_for: Vec::new(),
     };
     let stack = dragoman_gateway::stack(config, router, &metrics);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
