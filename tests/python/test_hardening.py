@@ -232,3 +232,70 @@ def test_qumulo_credentials_are_refused_in_the_clear(gateway):
     assert r.status_code == 200, r.text
     gateway.client().list_buckets()
     gateway.bos().list_buckets()
+
+
+def raw(port, data):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    return s
+
+
+def read_all(s):
+    chunks = []
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory):
+    gw = Dragoman(tmp_path_factory.mktemp("tight"), env={
+        "DRAGOMAN_SERVER__MAX_CONCURRENCY": "2", "DRAGOMAN_SERVER__BODY_READ_TIMEOUT_SECS": "2",
+        "DRAGOMAN_SERVER__HEADER_READ_TIMEOUT_SECS": "2", "DRAGOMAN_SERVER__MAX_CONNECTIONS": "12"}).start()
+    gw.client().create_bucket(Bucket="tight")
+    yield gw
+    gw.stop()
+
+
+def test_bodies_that_never_come_hold_no_slot_and_time_out(tight):
+    announce = b"POST /tight/key?uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-date: 20260101T000000Z\r\nContent-Length: 100\r\n\r\n"
+    slow = [raw(tight.port, announce) for _ in range(4)]
+    time.sleep(0.3)
+    # Four bodies pending, two slots: a normal caller is still served at once.
+    started = time.monotonic()
+    assert tight.client().list_multipart_uploads(Bucket="tight")["IsTruncated"] is False
+    assert time.monotonic() - started < 1.0
+    # Each slow sender gets the dialect's RequestTimeout after the body-read timeout.
+    for s in slow:
+        answer = read_all(s)
+        assert b" 400 " in answer.split(b"\r\n", 1)[0] and b"<Code>RequestTimeout</Code>" in answer, answer[:300]
+        s.close()
+
+
+def test_an_idle_kept_alive_connection_is_closed(tight):
+    s = raw(tight.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    first = s.recv(65536)
+    assert first.startswith(b"HTTP/1.1 ")
+    started = time.monotonic()
+    s.settimeout(10)
+    rest = read_all(s)
+    assert rest == b"" and time.monotonic() - started < 5, rest
+    s.close()
+
+
+def test_connections_beyond_the_cap_wait_for_a_free_one(tight):
+    idle = [raw(tight.port, b"") for _ in range(12)]
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert tight.client().list_multipart_uploads(Bucket="tight")["IsTruncated"] is False
+    waited = time.monotonic() - started
+    # Served once the idle connections time out (2 s), not before and not never.
+    assert 1.0 < waited < 8.0, waited
+    for s in idle:
+        s.close()

@@ -36,8 +36,12 @@ impl Readiness {
 /// Connection-level limits.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// A client must send its whole header within this time (slow-loris bound).
+    /// A client must send its whole header within this time (slow-loris bound). It also
+    /// bounds how long a kept-alive connection may sit idle between requests (hyper starts
+    /// the same timer when a connection goes idle).
     pub header_read_timeout: Duration,
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
     /// How long in-flight requests may take to finish after shutdown begins.
     pub shutdown_grace: Duration,
     /// TLS on the same port as plain HTTP: a connection whose first byte opens a TLS handshake
@@ -49,6 +53,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(30),
+            max_connections: 16_384,
             shutdown_grace: Duration::from_secs(30),
             tls: None,
         }
@@ -133,8 +138,18 @@ where
     S::Future: Send + 'static,
 {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A connection slot first, then a connection: past the cap, callers wait in the
+        // kernel's backlog instead of costing a task, buffers and a descriptor each.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -152,6 +167,7 @@ where
                 let tls = config.tls.clone().map(TlsAcceptor::from);
                 let timeout = config.header_read_timeout;
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let served = match tls {
                         Some(acceptor) if starts_tls(&stream, timeout).await => {
                             match tokio::time::timeout(timeout, acceptor.accept(stream)).await {

@@ -72,6 +72,8 @@ pub struct ServerSection {
     /// The backend of buckets no route matches: `embedded` or a name from `[backends]`.
     pub default_backend: String,
     pub max_concurrency: usize,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
     pub max_header_bytes: usize,
     pub max_body_bytes: usize,
     pub header_read_timeout_secs: u64,
@@ -95,6 +97,7 @@ impl Default for ServerSection {
             default_dialect: DialectName::S3,
             default_backend: "embedded".into(),
             max_concurrency: 1024,
+            max_connections: server.max_connections,
             max_header_bytes: limits.max_header_bytes,
             max_body_bytes: limits.max_body_bytes,
             header_read_timeout_secs: server.header_read_timeout.as_secs(),
@@ -208,6 +211,27 @@ impl Default for AdminSection {
     }
 }
 
+/// The connection cap the process can keep: its descriptor limit raised to the hard limit,
+/// less room for the store, backends and the admin listener.
+fn connection_cap(wanted: usize) -> usize {
+    const SPARE: u64 = 256;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted as u64 + SPARE => {
+            let cap = usize::try_from(limit.saturating_sub(SPARE))
+                .unwrap_or(1)
+                .max(1);
+            tracing::warn!(
+                descriptors = limit,
+                wanted,
+                cap,
+                "the descriptor limit is below server.max_connections; serving fewer connections"
+            );
+            cap
+        }
+        _ => wanted,
+    }
+}
+
 /// The `DRAGOMAN_*` variables that are configuration: `SECTION__KEY` ones and
 /// `DRAGOMAN_CREDENTIALS`. Others (`DRAGOMAN_CONFIG`, or a deployment's own
 /// `DRAGOMAN_WHATEVER`) are left alone instead of failing as unknown keys.
@@ -265,6 +289,9 @@ impl Config {
         problems.extend(self.backend_problems());
         if self.server.login_max_failures == 0 {
             problems.push("server.login_max_failures must be at least 1".into());
+        }
+        if self.server.max_connections == 0 {
+            problems.push("server.max_connections must be at least 1".into());
         }
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
@@ -422,6 +449,7 @@ impl Config {
     ) -> dragoman_gateway::ServerConfig {
         dragoman_gateway::ServerConfig {
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
+            max_connections: connection_cap(self.server.max_connections),
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
             tls: tls.map(|t| t.config),
         }
