@@ -89,6 +89,10 @@ backend = "untrusted"
 [[routes]]
 buckets = "scratch"
 backend = "cluster"
+
+[[routes]]
+buckets = "amplified"
+backend = "cluster"
 """
     gw = Dragoman(tmp_path_factory.mktemp("hardening-front"), extra).start()
     yield gw
@@ -299,3 +303,38 @@ def test_connections_beyond_the_cap_wait_for_a_free_one(tight):
     assert 1.0 < waited < 8.0, waited
     for s in idle:
         s.close()
+
+
+def qumulo_pages_served(gw):
+    text = requests.get(gw.admin + "/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith('dragoman_requests_total{dialect="qumulo",operation="list_uploads",status="200"}'):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+def test_concurrent_listings_of_a_cluster_bucket_share_one_read_and_aborts_read_nothing(front, remote):
+    from concurrent.futures import ThreadPoolExecutor
+
+    r = remote.client()
+    r.create_bucket(Bucket="amplified")
+    # Enough uploads (30 cluster pages) that a bucket read lasts long enough for the
+    # concurrent listings to overlap.
+    made = [(f"k{i % 5}", r.create_multipart_upload(Bucket="amplified", Key=f"k{i % 5}")["UploadId"]) for i in range(210)]
+    before = qumulo_pages_served(remote)
+    clients = [front.client() for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        pages = list(pool.map(lambda c: c.list_multipart_uploads(Bucket="amplified"), clients))
+    assert all(len(p["Uploads"]) == 210 for p in pages)
+    per_read = 210 // 7  # the remote serves pages of 7
+    served = qumulo_pages_served(remote) - before
+    # Eight concurrent listings: at most a few bucket reads (they overlap), never eight.
+    assert per_read <= served <= 3 * per_read, served
+    # Aborting what was just listed, by key and id, reads nothing more from the cluster.
+    before = qumulo_pages_served(remote)
+    s3 = front.client()
+    for key, upload_id in made[:5]:
+        s3.abort_multipart_upload(Bucket="amplified", Key=key, UploadId=upload_id)
+    assert qumulo_pages_served(remote) == before
+    left = {u["UploadId"] for u in r.list_multipart_uploads(Bucket="amplified")["Uploads"]}
+    assert left == {u for _, u in made[5:]}

@@ -177,6 +177,7 @@ impl Target {
         let snapshot = SnapshotConfig {
             max_uploads: 10_000,
             ttl: Duration::from_secs(60),
+            ..SnapshotConfig::default()
         };
         let (backend, _) = dragoman_backend::backend(
             "under-test",

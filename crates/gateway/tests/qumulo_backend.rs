@@ -116,6 +116,7 @@ fn planner(s: &Server, auth: QumuloAuth, http: HttpOptions, max_uploads: usize) 
     let snapshot = SnapshotConfig {
         max_uploads,
         ttl: Duration::from_secs(5),
+        ..SnapshotConfig::default()
     };
     let metrics = Metrics::new();
     let outbound = OutboundConfig::default();

@@ -118,13 +118,7 @@ impl Planner {
         if self.caps.abort_ignores_key
             && let Some(key) = &key
         {
-            let owned = self
-                .snapshots
-                .read_fresh(self, &bucket)
-                .await?
-                .iter()
-                .any(|u| u.upload_id == upload_id && &u.key == key);
-            if !owned {
+            if !self.snapshots.owns(self, &bucket, key, &upload_id).await? {
                 return Err(Error::NoSuchUpload { upload_id });
             }
         }

@@ -19,6 +19,9 @@ pub struct SnapshotConfig {
     pub max_uploads: usize,
     /// How long a bucket's sorted snapshot serves the pages after a listing's first.
     pub ttl: Duration,
+    /// The most uploads all of this backend's cached snapshots may hold together; the
+    /// oldest snapshots go first, and a snapshot larger than this is served but not kept.
+    pub max_cached_uploads: usize,
 }
 
 impl Default for SnapshotConfig {
@@ -26,15 +29,25 @@ impl Default for SnapshotConfig {
         Self {
             max_uploads: 100_000,
             ttl: Duration::from_secs(5),
+            max_cached_uploads: 200_000,
         }
     }
 }
 
 type Snapshot = Arc<Vec<Upload>>;
 
+/// One bucket read that every concurrent reader of the bucket awaits (single flight).
+type Flight = Arc<tokio::sync::OnceCell<Result<Snapshot, Error>>>;
+
 pub(super) struct Snapshots {
     config: SnapshotConfig,
     cache: Mutex<HashMap<String, (Instant, Snapshot)>>,
+    flights: Mutex<HashMap<String, Flight>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the maps themselves are always whole.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Snapshots {
@@ -42,6 +55,7 @@ impl Snapshots {
         Self {
             config,
             cache: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         }
     }
 
@@ -56,21 +70,89 @@ impl Snapshots {
         bucket: &str,
         first_page: bool,
     ) -> Result<Snapshot, Error> {
+        if !first_page && let Some(snap) = self.cached(bucket) {
+            return Ok(snap);
+        }
+        self.fresh(p, bucket).await
+    }
+
+    fn cached(&self, bucket: &str) -> Option<Snapshot> {
         let ttl = self.config.ttl;
-        if !first_page {
-            let cached = self.cache.lock().ok().and_then(|m| m.get(bucket).cloned());
-            if let Some((_, snap)) = cached.filter(|(at, _)| at.elapsed() < ttl) {
-                return Ok(snap);
+        lock(&self.cache)
+            .get(bucket)
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, snap)| Arc::clone(snap))
+    }
+
+    /// The bucket read now, sorted, and kept for the pages after. Concurrent callers for
+    /// one bucket share one read.
+    async fn fresh(&self, p: &Planner, bucket: &str) -> Result<Snapshot, Error> {
+        let flight = Arc::clone(
+            lock(&self.flights)
+                .entry(bucket.to_owned())
+                .or_insert_with(|| Arc::new(tokio::sync::OnceCell::new())),
+        );
+        let result = flight
+            .get_or_init(|| async {
+                let mut all = self.read_fresh(p, bucket).await?;
+                all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                Ok(Arc::new(all))
+            })
+            .await
+            .clone();
+        {
+            let mut flights = lock(&self.flights);
+            if flights.get(bucket).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                flights.remove(bucket);
             }
         }
-        let mut all = self.read_fresh(p, bucket).await?;
-        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let snap = Arc::new(all);
-        if let Ok(mut m) = self.cache.lock() {
-            m.retain(|_, (at, _)| at.elapsed() < ttl);
-            m.insert(bucket.to_owned(), (Instant::now(), Arc::clone(&snap)));
-        }
+        let snap = result?;
+        self.keep(bucket, &snap);
         Ok(snap)
+    }
+
+    /// Caches a snapshot within the memory bound, evicting the oldest first.
+    fn keep(&self, bucket: &str, snap: &Snapshot) {
+        let (ttl, max) = (self.config.ttl, self.config.max_cached_uploads);
+        let mut cache = lock(&self.cache);
+        cache.retain(|b, (at, _)| at.elapsed() < ttl && b != bucket);
+        if snap.len() > max {
+            return;
+        }
+        let mut total: usize = cache.values().map(|(_, s)| s.len()).sum();
+        while total + snap.len() > max {
+            let Some(oldest) = cache
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(b, _)| b.clone())
+            else {
+                break;
+            };
+            total -= cache.remove(&oldest).map_or(0, |(_, s)| s.len());
+        }
+        cache.insert(bucket.to_owned(), (Instant::now(), Arc::clone(snap)));
+    }
+
+    /// Whether `upload_id` is an upload of `key`, from the cached snapshot if it holds the
+    /// id (an abort right after a listing, as cleanup tools do, reads nothing), else from a
+    /// fresh read.
+    pub(super) async fn owns(
+        &self,
+        p: &Planner,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<bool, Error> {
+        let find = |snap: &Snapshot| {
+            snap.iter()
+                .find(|u| u.upload_id == upload_id)
+                .map(|u| u.key == key)
+        };
+        let cached = lock(&self.cache).get(bucket).map(|(_, s)| Arc::clone(s));
+        if let Some(owned) = cached.as_ref().and_then(find) {
+            return Ok(owned);
+        }
+        Ok(find(&self.fresh(p, bucket).await?).unwrap_or(false))
     }
 
     /// Every upload of the bucket, following the backend's continuation to its end.

@@ -79,6 +79,9 @@ pub struct BackendSection {
     /// Qumulo: how long a bucket's sorted snapshot serves the pages after a listing's first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_ttl_secs: Option<u64>,
+    /// Qumulo: the most uploads all cached snapshots of this backend hold together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_cache_uploads: Option<usize>,
     /// How long one try may take (default: `server.backend_timeout_secs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
@@ -137,6 +140,7 @@ const KIND_KEYS: &[(&str, &[BackendKind])] = &[
     ("page_limit", &[BackendKind::Qumulo]),
     ("max_uploads", &[BackendKind::Qumulo]),
     ("snapshot_ttl_secs", &[BackendKind::Qumulo]),
+    ("snapshot_cache_uploads", &[BackendKind::Qumulo]),
 ];
 
 impl BackendSection {
@@ -156,6 +160,7 @@ impl BackendSection {
             page_limit: None,
             max_uploads: None,
             snapshot_ttl_secs: None,
+            snapshot_cache_uploads: None,
             timeout_secs: None,
             connect_timeout_secs: None,
             pool_idle_per_host: None,
@@ -181,6 +186,7 @@ impl BackendSection {
             "page_limit" => self.page_limit.is_some(),
             "max_uploads" => self.max_uploads.is_some(),
             "snapshot_ttl_secs" => self.snapshot_ttl_secs.is_some(),
+            "snapshot_cache_uploads" => self.snapshot_cache_uploads.is_some(),
             _ => false,
         }
     }
@@ -204,6 +210,8 @@ impl BackendSection {
         if kind == BackendKind::Qumulo {
             self.max_uploads.get_or_insert(snap.max_uploads);
             self.snapshot_ttl_secs.get_or_insert(snap.ttl.as_secs());
+            self.snapshot_cache_uploads
+                .get_or_insert(snap.max_cached_uploads);
         }
         self.timeout_secs.get_or_insert(backend_timeout_secs);
         self.connect_timeout_secs
@@ -316,6 +324,7 @@ impl BackendSection {
         SnapshotConfig {
             max_uploads: self.max_uploads.unwrap_or(d.max_uploads),
             ttl: self.snapshot_ttl_secs.map_or(d.ttl, Duration::from_secs),
+            max_cached_uploads: self.snapshot_cache_uploads.unwrap_or(d.max_cached_uploads),
         }
     }
 
