@@ -117,10 +117,9 @@ impl Planner {
         // that names the key (S3, BOS): check the id against the key first.
         if self.caps.abort_ignores_key
             && let Some(key) = &key
+            && !self.snapshots.owns(self, &bucket, key, &upload_id).await?
         {
-            if !self.snapshots.owns(self, &bucket, key, &upload_id).await? {
-                return Err(Error::NoSuchUpload { upload_id });
-            }
+            return Err(Error::NoSuchUpload { upload_id });
         }
         self.op(Operation::AbortUpload {
             bucket,
