@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import ACCESS_KEY, PASSWORD, SECRET_KEY, Dragoman
 from s3util import canonical, expected_entries, page_entries
@@ -218,3 +219,20 @@ def test_a_missing_remote_bucket_is_missing_in_every_dialect(front, backend):
     with pytest.raises(RequestError) as e:
         front.qumulo().s3.list_uploads(bucket)
     assert e.value.status_code == 404
+
+
+def test_head_bucket_and_list_buckets_reach_every_backend(front, created, backend):
+    """boto3's head_bucket (and its bucket_exists waiter) works on every backend kind, and a
+    bucket listing shows buckets that exist, never a route's literal name that does not."""
+    s3 = front.client()
+    assert s3.head_bucket(Bucket=VIA[backend])["ResponseMetadata"]["HTTPStatusCode"] == 200
+    s3.get_waiter("bucket_exists").wait(Bucket=VIA[backend], WaiterConfig={"MaxAttempts": 1})
+    if backend != "embedded":
+        with pytest.raises(ClientError) as e:
+            s3.head_bucket(Bucket=f"missing-via-{backend}")
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert VIA[backend] in names
+    assert not any(n.startswith("missing-via-") for n in names), names
+    bos_names = [b.name for b in front.bos().list_buckets().buckets]
+    assert VIA[backend] in [n.decode() if isinstance(n, bytes) else n for n in bos_names]

@@ -4,12 +4,16 @@
 //! setting, off by default, and the planner emulates the resume inside a key otherwise.
 
 use async_trait::async_trait;
-use dragoman_dialect_bos::client::{Endpoint, list_request, parse_error, parse_list, sign_request};
+use dragoman_dialect_bos::client::{
+    Endpoint, bucket_request, list_request, parse_buckets, parse_error, parse_list, sign_request,
+};
 use dragoman_model::Error;
+use dragoman_model::{Operation, Outcome};
+use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
 use crate::http::{HttpOptions, client, now, send};
-use crate::markers::{marker_request, native_page};
+use crate::markers::{head_outcome, marker_request, native_page};
 
 #[derive(Clone, Debug)]
 pub struct BosClientConfig {
@@ -44,11 +48,29 @@ impl Client for BosClient {
     }
 
     async fn call(&self, call: Call) -> Result<Reply, Error> {
+        match call {
+            Call::Page(r) => self.list(marker_request(r)).await,
+            Call::Op(Operation::HeadBucket { bucket }) => self
+                .bucket_call(Method::HEAD, Some(&bucket))
+                .await
+                .and_then(|(status, _)| {
+                    head_outcome(status, &bucket, |s, b| parse_error(s, b, &bucket, None))
+                }),
+            Call::Op(Operation::ListBuckets) => {
+                let (status, body) = self.bucket_call(Method::GET, None).await?;
+                if !(200..300).contains(&status) {
+                    return Err(parse_error(status, &body, "", None));
+                }
+                parse_buckets(&body).map(|b| Reply::Done(Outcome::Buckets(b)))
+            }
+            Call::Op(op) => Err(unsupported("bos", &op)),
+        }
+    }
+}
+
+impl BosClient {
+    async fn list(&self, r: dragoman_wire::MarkerRequest) -> Result<Reply, Error> {
         let c = &self.config;
-        let r = match call {
-            Call::Page(r) => marker_request(r),
-            Call::Op(op) => return Err(unsupported("bos", &op)),
-        };
         let req = sign_request(
             list_request(&c.endpoint, &r)?,
             &c.access_key,
@@ -66,5 +88,21 @@ impl Client for BosClient {
                 r.upload_id_marker.as_deref(),
             ))
         }
+    }
+
+    /// A signed request for a bucket (or the service): `(status, body)`.
+    async fn bucket_call(
+        &self,
+        method: Method,
+        bucket: Option<&str>,
+    ) -> Result<(u16, bytes::Bytes), Error> {
+        let c = &self.config;
+        let req = sign_request(
+            bucket_request(&c.endpoint, method, bucket)?,
+            &c.access_key,
+            c.secret_key.expose(),
+            now(),
+        )?;
+        send(&self.http, &c.name, req).await
     }
 }

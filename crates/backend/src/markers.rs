@@ -29,3 +29,19 @@ pub(crate) fn native_page(p: MarkerPage) -> Reply {
         continuation: None,
     })
 }
+
+/// A HEAD bucket answer (no body to read an error from): 200 is there, 404 is missing, any
+/// other status is what `error` makes of it.
+pub(crate) fn head_outcome(
+    status: u16,
+    bucket: &str,
+    error: impl Fn(u16, &[u8]) -> dragoman_model::Error,
+) -> Result<Reply, dragoman_model::Error> {
+    match status {
+        200..=299 => Ok(Reply::Done(dragoman_model::Outcome::BucketExists)),
+        404 => Err(dragoman_model::Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        }),
+        _ => Err(error(status, b"")),
+    }
+}

@@ -110,19 +110,12 @@ impl Router {
             asked.push(backend);
             let found = match backend.execute(Operation::ListBuckets).await {
                 Ok(Outcome::Buckets(found)) => found,
-                // A backend that cannot list its buckets: the literal names routed to it.
-                Err(Error::NotImplemented { .. }) => self
-                    .routes
-                    .iter()
-                    .filter(|r| {
-                        Arc::ptr_eq(&r.backend, backend)
-                            && !r.buckets.contains(['*', '?', '[', '{'])
-                    })
-                    .map(|r| Bucket {
-                        name: r.backend_name(&r.buckets),
-                        created: dragoman_model::Timestamp::default(),
-                    })
-                    .collect(),
+                // A backend whose API cannot list buckets shows none: naming the routes'
+                // literal patterns would show buckets whether or not they exist.
+                Err(Error::NotImplemented { .. }) => {
+                    tracing::warn!(backend = backend.name(), "backend cannot list its buckets");
+                    Vec::new()
+                }
                 Ok(_) => {
                     return Err(Error::internal(format!(
                         "{} answered a bucket listing with something else",

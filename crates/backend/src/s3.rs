@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
-use dragoman_model::Error;
+use dragoman_model::{Error, Operation, Outcome};
+use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
 use crate::http::{HttpOptions, client, now, send};
-use crate::markers::{marker_request, native_page};
+use crate::markers::{head_outcome, marker_request, native_page};
 
 #[derive(Clone, Debug)]
 pub struct S3ClientConfig {
@@ -41,11 +42,29 @@ impl Client for S3Client {
     }
 
     async fn call(&self, call: Call) -> Result<Reply, Error> {
+        match call {
+            Call::Page(r) => self.list(marker_request(r)).await,
+            Call::Op(Operation::HeadBucket { bucket }) => self
+                .bucket_call(Method::HEAD, Some(&bucket))
+                .await
+                .and_then(|(status, _)| {
+                    head_outcome(status, &bucket, |s, b| s3::parse_error(s, b, &bucket, None))
+                }),
+            Call::Op(Operation::ListBuckets) => {
+                let (status, body) = self.bucket_call(Method::GET, None).await?;
+                if status != 200 {
+                    return Err(s3::parse_error(status, &body, "", None));
+                }
+                s3::parse_buckets(&body).map(|b| Reply::Done(Outcome::Buckets(b)))
+            }
+            Call::Op(op) => Err(unsupported("s3", &op)),
+        }
+    }
+}
+
+impl S3Client {
+    async fn list(&self, r: dragoman_wire::MarkerRequest) -> Result<Reply, Error> {
         let c = &self.config;
-        let r = match call {
-            Call::Page(r) => marker_request(r),
-            Call::Op(op) => return Err(unsupported("s3", &op)),
-        };
         let req = s3::sign_request(
             s3::list_request(&c.endpoint, &r)?,
             &c.endpoint.region,
@@ -58,6 +77,23 @@ impl Client for S3Client {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
         s3::parse_list(&body).map(native_page)
+    }
+
+    /// A signed request for a bucket (or the service): `(status, body)`.
+    async fn bucket_call(
+        &self,
+        method: Method,
+        bucket: Option<&str>,
+    ) -> Result<(u16, bytes::Bytes), Error> {
+        let c = &self.config;
+        let req = s3::sign_request(
+            s3::bucket_request(&c.endpoint, method, bucket)?,
+            &c.endpoint.region,
+            &c.access_key,
+            c.secret_key.expose(),
+            now(),
+        )?;
+        send(&self.http, &c.name, req).await
     }
 }
 

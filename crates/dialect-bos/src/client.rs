@@ -35,6 +35,45 @@ pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, 
     r.to_http(&ep.scheme, &ep.authority, ep.virtual_hosted, &NAMES)
 }
 
+/// Builds the unsigned `HEAD /{bucket}` (HeadBucket) or `GET /` (ListBuckets) request.
+pub fn bucket_request(
+    ep: &Endpoint,
+    method: http::Method,
+    bucket: Option<&str>,
+) -> Result<Request<Bytes>, Error> {
+    dragoman_wire::bucket_request(method, &ep.scheme, &ep.authority, ep.virtual_hosted, bucket)
+}
+
+#[derive(Deserialize)]
+struct BucketsBody {
+    #[serde(default)]
+    buckets: Vec<BucketBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BucketBody {
+    name: String,
+    creation_date: Option<String>,
+}
+
+/// Reads a ListBuckets answer: `{"owner": …, "buckets": [{"name", "location", "creationDate"}]}`.
+pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> {
+    let b: BucketsBody =
+        serde_json::from_slice(body).map_err(|e| bad(format!("BOS bucket list: {e}")))?;
+    Ok(b.buckets
+        .into_iter()
+        .map(|b| dragoman_model::Bucket {
+            created: b
+                .creation_date
+                .as_deref()
+                .and_then(Timestamp::parse_rfc3339)
+                .unwrap_or_default(),
+            name: b.name,
+        })
+        .collect())
+}
+
 /// Signs a request with bce-auth-v1 and the default header set, as the official SDKs do.
 pub fn sign_request(
     req: Request<Bytes>,

@@ -39,6 +39,58 @@ pub fn list_request(ep: &Endpoint, r: &MarkerRequest) -> Result<Request<Bytes>, 
     r.to_http(&ep.scheme, &ep.authority, ep.virtual_hosted, &NAMES)
 }
 
+/// Builds the unsigned `HEAD /{bucket}` (HeadBucket) or `GET /` (ListBuckets) request.
+pub fn bucket_request(
+    ep: &Endpoint,
+    method: http::Method,
+    bucket: Option<&str>,
+) -> Result<Request<Bytes>, Error> {
+    dragoman_wire::bucket_request(method, &ep.scheme, &ep.authority, ep.virtual_hosted, bucket)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BucketsXml {
+    buckets: Option<BucketListXml>,
+}
+
+#[derive(Deserialize)]
+struct BucketListXml {
+    #[serde(rename = "Bucket", default)]
+    bucket: Vec<BucketXml>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BucketXml {
+    name: String,
+    creation_date: Option<String>,
+}
+
+/// Reads a `ListAllMyBucketsResult`.
+pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> {
+    let text = std::str::from_utf8(body).map_err(|_| bad("S3 bucket list is not UTF-8"))?;
+    if root_element(text) != Some("ListAllMyBucketsResult") {
+        return Err(bad("S3 answered a bucket listing with another document"));
+    }
+    let doc: BucketsXml =
+        quick_xml::de::from_str(text).map_err(|e| bad(format!("S3 bucket list: {e}")))?;
+    Ok(doc
+        .buckets
+        .map(|b| b.bucket)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| dragoman_model::Bucket {
+            created: b
+                .creation_date
+                .as_deref()
+                .and_then(Timestamp::parse_rfc3339)
+                .unwrap_or_default(),
+            name: b.name,
+        })
+        .collect())
+}
+
 /// Signs a request with SigV4 (the `aws-sigv4` crate, S3's settings: single URI encoding, no
 /// path normalisation, `x-amz-content-sha256`).
 pub fn sign_request(
@@ -365,5 +417,20 @@ mod tests {
             Error::InvalidArgument { .. }
         ));
         assert!(matches!(e(502, "<html>"), Error::BadBackendAnswer { .. }));
+    }
+
+    #[test]
+    fn bucket_lists_are_read_and_other_documents_refused() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>o</ID></Owner><Buckets><Bucket><Name>a</Name><CreationDate>2019-12-11T23:32:47.000Z</CreationDate></Bucket><Bucket><Name>b</Name><CreationDate>2020-01-01T00:00:00Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"#;
+        let buckets = parse_buckets(body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            buckets.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(buckets[1].created.to_secs_z(), "2020-01-01T00:00:00Z");
+        let empty = br#"<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>"#;
+        assert_eq!(parse_buckets(empty), Ok(vec![]));
+        assert!(parse_buckets(b"<html>no</html>").is_err());
     }
 }

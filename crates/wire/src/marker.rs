@@ -46,14 +46,7 @@ impl MarkerRequest {
         virtual_hosted: bool,
         names: &MarkerNames,
     ) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
-        let (host, path) = if virtual_hosted {
-            (format!("{}.{authority}", self.bucket), "/".to_owned())
-        } else {
-            (
-                authority.to_owned(),
-                format!("/{}", crate::uri_encode(self.bucket.as_bytes(), true)),
-            )
-        };
+        let (host, path) = bucket_address(authority, virtual_hosted, Some(&self.bucket));
         let max = self.max.to_string();
         let mut params: Vec<(&str, &str)> = vec![("uploads", ""), (names.max, &max)];
         if !self.prefix.is_empty() {
@@ -88,4 +81,39 @@ impl MarkerRequest {
                 dragoman_model::Error::internal(format!("cannot build a listing request: {e}"))
             })
     }
+}
+
+/// The host and path of a bucket (or, with `None`, of the service): path-style
+/// (`<authority>/<bucket>`) or virtual-hosted (`<bucket>.<authority>/`). Bucket names reach
+/// here validated by the caller's dialect, so a virtual host is a DNS label.
+pub fn bucket_address(
+    authority: &str,
+    virtual_hosted: bool,
+    bucket: Option<&str>,
+) -> (String, String) {
+    match bucket {
+        None => (authority.to_owned(), "/".to_owned()),
+        Some(b) if virtual_hosted => (format!("{b}.{authority}"), "/".to_owned()),
+        Some(b) => (
+            authority.to_owned(),
+            format!("/{}", crate::uri_encode(b.as_bytes(), true)),
+        ),
+    }
+}
+
+/// An unsigned, bodiless request for a bucket or the service (HEAD bucket, list buckets).
+pub fn bucket_request(
+    method: http::Method,
+    scheme: &str,
+    authority: &str,
+    virtual_hosted: bool,
+    bucket: Option<&str>,
+) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
+    let (host, path) = bucket_address(authority, virtual_hosted, bucket);
+    http::Request::builder()
+        .method(method)
+        .uri(format!("{scheme}://{host}{path}"))
+        .header(http::header::HOST, host)
+        .body(bytes::Bytes::new())
+        .map_err(|e| dragoman_model::Error::internal(format!("cannot build a bucket request: {e}")))
 }

@@ -107,6 +107,24 @@ impl Planner {
         })
     }
 
+    /// HeadBucket, or, on a backend whose API has none (Qumulo), a look in its bucket list.
+    async fn head_bucket(&self, bucket: String) -> Result<Outcome, Error> {
+        match self
+            .op(Operation::HeadBucket {
+                bucket: bucket.clone(),
+            })
+            .await
+        {
+            Err(Error::NotImplemented { .. }) => match self.op(Operation::ListBuckets).await? {
+                Outcome::Buckets(all) if all.iter().any(|b| b.name == bucket) => {
+                    Ok(Outcome::BucketExists)
+                }
+                _ => Err(Error::NoSuchBucket { bucket }),
+            },
+            other => other,
+        }
+    }
+
     async fn abort(
         &self,
         bucket: String,
@@ -144,6 +162,7 @@ impl Backend for Planner {
                 key,
                 upload_id,
             } => self.abort(bucket, key, upload_id).await,
+            Operation::HeadBucket { bucket } => self.head_bucket(bucket).await,
             op => self.op(op).await,
         }
     }
