@@ -73,26 +73,33 @@ fn upload_json(u: &Upload) -> UploadJson<'_> {
 /// The listing body. `nextKeyMarker` names the last entry, a common prefix included, so that
 /// the SDKs' keyMarker-only iteration always advances.
 pub fn list_uploads_json(q: &ListUploads, page: &UploadsPage) -> Vec<u8> {
+    use dragoman_model::upload_id_marker as marker;
+    use std::borrow::Cow;
     let (key_marker, upload_id_marker) = match &q.after {
-        None => ("", ""),
-        Some(Cursor::Upload { key, upload_id, .. }) => (key.as_str(), upload_id.as_str()),
-        Some(c) => (c.key(), ""),
+        None => ("", Cow::Borrowed("")),
+        Some(Cursor::Upload {
+            key,
+            upload_id,
+            initiated,
+        }) => (key.as_str(), marker(upload_id, *initiated)),
+        Some(c) => (c.key(), Cow::Borrowed("")),
     };
+    // The upload-id marker keeps its place if the upload is aborted before the next page.
     let (next_key, next_id) = match page.entries.last() {
-        Some(Entry::Upload(u)) => (u.key.as_str(), u.upload_id.as_str()),
-        Some(Entry::Prefix(p)) => (p.as_str(), ""),
-        None => ("", ""),
+        Some(Entry::Upload(u)) => (u.key.as_str(), marker(&u.upload_id, Some(u.initiated))),
+        Some(Entry::Prefix(p)) => (p.as_str(), Cow::Borrowed("")),
+        None => ("", Cow::Borrowed("")),
     };
     let body = ListJson {
         bucket: &q.bucket,
         key_marker,
-        upload_id_marker,
+        upload_id_marker: &upload_id_marker,
         prefix: &q.prefix,
         delimiter: q.delimiter().unwrap_or_default(),
         max_uploads: q.max,
         is_truncated: page.truncated,
         next_key_marker: next_key,
-        next_upload_id_marker: next_id,
+        next_upload_id_marker: &next_id,
         common_prefixes: page
             .prefixes()
             .map(|prefix| PrefixJson { prefix })
@@ -347,7 +354,8 @@ mod tests {
                 v["nextKeyMarker"].as_str(),
                 v["nextUploadIdMarker"].as_str()
             ),
-            (Some("k"), Some("u1"))
+            // u1 is not an id dragoman issued: the marker carries its time.
+            (Some("k"), Some("u1~t17ccd493bd540ec0"))
         );
         assert_eq!(v["uploads"][0]["storageClass"], "COLD");
         assert_eq!(v["isTruncated"], false);

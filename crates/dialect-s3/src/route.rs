@@ -78,11 +78,14 @@ fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
     let after = q
         .non_empty("key-marker")
         .map(|key| match q.non_empty("upload-id-marker") {
-            Some(id) => Cursor::Upload {
-                key: key.to_owned(),
-                upload_id: id.to_owned(),
-                initiated: None,
-            },
+            Some(marker) => {
+                let (upload_id, initiated) = dragoman_model::parse_upload_id_marker(marker);
+                Cursor::Upload {
+                    key: key.to_owned(),
+                    upload_id: upload_id.to_owned(),
+                    initiated,
+                }
+            }
             None => Cursor::Key(key.to_owned()),
         });
     Ok(ListUploads {

@@ -142,14 +142,19 @@ fn upload(out: &mut String, u: &Upload, encode_key: bool) {
 /// The `NextKeyMarker`/`NextUploadIdMarker` pair. AWS names the last upload on the page (even
 /// on the last page) and leaves both empty when the page ends in a common prefix, which stalls
 /// paginators; dragoman names that prefix instead when the listing goes on.
-fn next_markers(page: &UploadsPage) -> (&str, &str) {
+/// The upload-id marker carries the upload's place, so that it resumes correctly even if the
+/// upload is aborted before the next page (`dragoman_model::upload_id_marker`).
+fn next_markers(page: &UploadsPage) -> (&str, std::borrow::Cow<'_, str>) {
     use dragoman_model::Entry;
+    use std::borrow::Cow;
     match page.entries.last() {
-        Some(Entry::Prefix(p)) if page.truncated => (p, ""),
-        _ => page
-            .uploads()
-            .last()
-            .map_or(("", ""), |u| (&u.key, &u.upload_id)),
+        Some(Entry::Prefix(p)) if page.truncated => (p, Cow::Borrowed("")),
+        _ => page.uploads().last().map_or(("", Cow::Borrowed("")), |u| {
+            (
+                &u.key,
+                dragoman_model::upload_id_marker(&u.upload_id, Some(u.initiated)),
+            )
+        }),
     }
 }
 
@@ -169,14 +174,19 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
     out.push_str("\">");
     text(&mut out, "Bucket", &q.bucket);
     let (key_marker, upload_id_marker) = match &q.after {
-        None => ("", ""),
-        Some(dragoman_model::Cursor::Upload { key, upload_id, .. }) => {
-            (key.as_str(), upload_id.as_str())
-        }
-        Some(c) => (c.key(), ""),
+        None => ("", std::borrow::Cow::Borrowed("")),
+        Some(dragoman_model::Cursor::Upload {
+            key,
+            upload_id,
+            initiated,
+        }) => (
+            key.as_str(),
+            dragoman_model::upload_id_marker(upload_id, *initiated),
+        ),
+        Some(c) => (c.key(), std::borrow::Cow::Borrowed("")),
     };
     text(&mut out, "KeyMarker", &enc(key_marker));
-    text(&mut out, "UploadIdMarker", upload_id_marker);
+    text(&mut out, "UploadIdMarker", &upload_id_marker);
     let (next_key, next_id) = next_markers(page);
     text(&mut out, "NextKeyMarker", &enc(next_key));
     if !q.prefix.is_empty() {
@@ -185,7 +195,7 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
     if let Some(d) = q.delimiter() {
         text(&mut out, "Delimiter", &enc(d));
     }
-    text(&mut out, "NextUploadIdMarker", next_id);
+    text(&mut out, "NextUploadIdMarker", &next_id);
     text(&mut out, "MaxUploads", itoa(q.max).as_str());
     text(
         &mut out,
@@ -296,7 +306,7 @@ mod tests {
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
 <Bucket>mpu-test</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><NextKeyMarker>a/1</NextKeyMarker>\
-<NextUploadIdMarker>U1</NextUploadIdMarker><MaxUploads>3</MaxUploads><IsTruncated>true</IsTruncated>\
+<NextUploadIdMarker>U1~t1886caf21c963200</NextUploadIdMarker><MaxUploads>3</MaxUploads><IsTruncated>true</IsTruncated>\
 <Upload><Key>a/1</Key><UploadId>U1</UploadId><Initiator><ID>i-id</ID><DisplayName>alice</DisplayName></Initiator>\
 <Owner><ID>o-id</ID><DisplayName>owner</DisplayName></Owner><StorageClass>STANDARD</StorageClass>\
 <Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload></ListMultipartUploadsResult>"
@@ -329,8 +339,10 @@ mod tests {
         };
         let xml = list_uploads_xml(&q, &last);
         assert!(xml.contains("<NextKeyMarker>a</NextKeyMarker>"), "{xml}");
+        // U1 is not an id dragoman issued: the marker carries the upload's time, so that it
+        // keeps its place if U1 is aborted before the next page.
         assert!(
-            xml.contains("<NextUploadIdMarker>U1</NextUploadIdMarker>"),
+            xml.contains("<NextUploadIdMarker>U1~t1886caf21c963200</NextUploadIdMarker>"),
             "{xml}"
         );
     }

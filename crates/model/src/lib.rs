@@ -6,6 +6,7 @@
 
 mod error;
 mod listing;
+mod marker;
 mod op;
 mod request;
 mod secret;
@@ -17,6 +18,7 @@ pub use error::{Error, SignatureMismatch};
 pub use listing::{
     Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, end_at_key_boundary, paginate,
 };
+pub use marker::{initiated_of, parse_upload_id_marker, upload_id_marker};
 pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
 pub use request::RequestMeta;
 pub use secret::Secret;

@@ -13,15 +13,9 @@ pub fn new_upload_id(initiated: Timestamp) -> String {
     format!("{t:016x}{r:016x}")
 }
 
-/// The initiation time an id of this format carries, or `None` for any other id.
-pub fn initiated_of(upload_id: &str) -> Option<Timestamp> {
-    let b = upload_id.as_bytes();
-    if b.len() != 32 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    let t = u64::from_str_radix(upload_id.get(..16)?, 16).ok()?;
-    i64::try_from(t).ok().map(Timestamp::from_nanos)
-}
+/// The initiation time an id of this format carries (the model owns the format's reading,
+/// since dialects read it in markers too).
+pub use dragoman_model::initiated_of;
 
 #[cfg(test)]
 mod tests {
