@@ -2,7 +2,9 @@
 //! login answers, error documents.
 #![no_main]
 
-use dragoman_dialect_qumulo::client::{after_of, parse_buckets, parse_error, parse_login, parse_page};
+use dragoman_dialect_qumulo::client::{
+    after_of, parse_buckets, parse_error, parse_login, parse_page,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -17,7 +17,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = QueryParams::parse(Some(text), Plus::Literal);
         let (id, time) = dragoman_model::parse_upload_id_marker(text);
         if let Some(t) = time {
-            assert_eq!(dragoman_model::parse_upload_id_marker(&dragoman_model::upload_id_marker(id, Some(t))).0, id);
+            assert_eq!(
+                dragoman_model::parse_upload_id_marker(&dragoman_model::upload_id_marker(
+                    id,
+                    Some(t)
+                ))
+                .0,
+                id
+            );
         }
         let _ = dragoman_wire::validate_key(text, true);
         let _ = dragoman_wire::validate_s3_bucket_name(text);

@@ -114,8 +114,23 @@ mod tests {
         let bos = dragoman_dialect_bos::BosDialect::default();
         let now = Timestamp::from_secs(NOW_SECS);
         for (dialect, target, names) in [
-            (&s3 as &dyn Dialect, "s3_request", &["list", "list-markers", "create", "abort", "presigned", "buckets"][..]),
-            (&bos as &dyn Dialect, "bos_request", &["list", "create", "abort", "legacy", "buckets"][..]),
+            (
+                &s3 as &dyn Dialect,
+                "s3_request",
+                &[
+                    "list",
+                    "list-markers",
+                    "create",
+                    "abort",
+                    "presigned",
+                    "buckets",
+                ][..],
+            ),
+            (
+                &bos as &dyn Dialect,
+                "bos_request",
+                &["list", "create", "abort", "legacy", "buckets"][..],
+            ),
         ] {
             for name in names {
                 let data = std::fs::read(dir.join(target).join(name)).unwrap_or_default();
