@@ -8,6 +8,7 @@
 mod access;
 mod admin;
 mod auth;
+mod check;
 mod context;
 mod decode;
 mod detect;
@@ -33,17 +34,18 @@ use tower::util::BoxCloneSyncService;
 
 pub use access::{Access, User};
 pub use admin::{Admin, serve_admin};
-pub use auth::{Authenticate, Authorize, CheckLayer};
+pub use auth::{Authenticate, Authorize};
+pub use check::{Check, CheckLayer};
 pub use context::{Body, Caller, ClientAddr, Transport};
-pub use decode::DecodeLayer;
+pub use decode::Decode;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
-pub use limits::{HeaderLimitLayer, Limits, ReadBodyLayer};
+pub use limits::{HeaderLimit, Limits, ReadBodyLayer};
 pub use local::LocalRouteLayer;
 pub use login_guard::LoginLimits;
 pub use request_id::{RequestId, RequestIdLayer, TraceParent};
 pub use respond::{RespondLayer, canonical};
-pub use secure::RequireTlsLayer;
+pub use secure::RequireTls;
 pub use server::{Readiness, ServerConfig, serve};
 
 /// What the request path needs besides the router.
@@ -79,11 +81,11 @@ where
         // The one place errors and panics become responses; access log and metrics.
         .layer(RespondLayer::new(metrics.clone()))
         // Secrets in the clear are refused, in the caller's dialect, before anything else.
-        .layer(RequireTlsLayer::new(config.require_tls_for))
-        .layer(HeaderLimitLayer::new(config.limits))
+        .layer(CheckLayer::new(RequireTls::new(config.require_tls_for)))
+        .layer(CheckLayer::new(HeaderLimit::new(config.limits)))
         // What is asked, from the head alone: an operation the gateway does not serve is
         // refused before its body is read.
-        .layer(DecodeLayer)
+        .layer(CheckLayer::new(Decode))
         // The body, bounded in size and time, read before a slot is taken: a slow sender
         // holds a connection, not one of the slots of the work below.
         .layer(ReadBodyLayer::new(config.limits))

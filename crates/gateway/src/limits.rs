@@ -1,4 +1,4 @@
-//! Limits on what a caller may make the gateway hold, in two layers: the header section's
+//! Limits on what a caller may make the gateway hold, in two steps: the header section's
 //! size (checked first, on every request), and the body's size and the time its sender may
 //! take (checked once the operation is known to be one the gateway serves, so that an
 //! operation it does not serve is a 501 however large its body). Bodies are read whole into
@@ -11,7 +11,10 @@ use bytes::Bytes;
 use dragoman_model::Error;
 use futures_util::future::BoxFuture;
 use http::Request;
+use http::request::Parts;
 use http_body_util::{BodyExt, Limited};
+
+use crate::check::Check;
 use tower::{BoxError, Layer, Service, ServiceExt};
 
 /// The limits, from `server.*` in the configuration.
@@ -37,11 +40,11 @@ impl Default for Limits {
 
 /// Refuses a header section larger than `max_header_bytes`.
 #[derive(Clone, Copy, Debug)]
-pub struct HeaderLimitLayer {
+pub struct HeaderLimit {
     max_header_bytes: usize,
 }
 
-impl HeaderLimitLayer {
+impl HeaderLimit {
     pub fn new(limits: Limits) -> Self {
         Self {
             max_header_bytes: limits.max_header_bytes,
@@ -49,48 +52,17 @@ impl HeaderLimitLayer {
     }
 }
 
-impl<S> Layer<S> for HeaderLimitLayer {
-    type Service = HeaderLimit<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        HeaderLimit {
-            inner,
-            max_header_bytes: self.max_header_bytes,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct HeaderLimit<S> {
-    inner: S,
-    max_header_bytes: usize,
-}
-
-impl<S, B> Service<Request<B>> for HeaderLimit<S>
-where
-    S: Service<Request<B>, Error = BoxError> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Response: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let header_bytes: usize = req
-            .headers()
+impl<B> Check<B> for HeaderLimit {
+    fn check(&self, parts: &mut Parts, _body: &B) -> Result<(), Error> {
+        let header_bytes: usize = parts
+            .headers
             .iter()
             .map(|(k, v)| k.as_str().len() + v.len())
             .sum();
         if header_bytes > self.max_header_bytes {
-            return Box::pin(std::future::ready(Err(Error::HeadersTooLarge.into())));
+            return Err(Error::HeadersTooLarge);
         }
-        Box::pin(self.inner.clone().oneshot(req))
+        Ok(())
     }
 }
 

@@ -4,22 +4,20 @@
 //! HTTP; the caller is told, in its dialect, to use https.
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use dragoman_model::Error;
-use futures_util::future::BoxFuture;
-use http::Request;
-use tower::{BoxError, Layer, Service, ServiceExt};
+use http::request::Parts;
 
+use crate::check::Check;
 use crate::context::{Caller, Transport};
 
+/// The dialects whose credentials must come over TLS (empty: none).
 #[derive(Clone, Debug, Default)]
-pub struct RequireTlsLayer {
+pub struct RequireTls {
     dialects: Arc<[String]>,
 }
 
-impl RequireTlsLayer {
-    /// `dialects`: the dialects whose credentials must come over TLS (empty: none).
+impl RequireTls {
     pub fn new(dialects: Vec<String>) -> Self {
         Self {
             dialects: dialects.into(),
@@ -27,59 +25,28 @@ impl RequireTlsLayer {
     }
 }
 
-impl<S> Layer<S> for RequireTlsLayer {
-    type Service = RequireTls<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireTls {
-            inner,
-            dialects: Arc::clone(&self.dialects),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct RequireTls<S> {
-    inner: S,
-    dialects: Arc<[String]>,
-}
-
 /// Whether the request carries credentials: an authorization header or query, or a login.
-fn carries_credentials<B>(req: &Request<B>) -> bool {
-    req.headers().contains_key(http::header::AUTHORIZATION)
-        || req.uri().query().is_some_and(|q| {
+fn carries_credentials(parts: &Parts) -> bool {
+    parts.headers.contains_key(http::header::AUTHORIZATION)
+        || parts.uri.query().is_some_and(|q| {
             q.split('&').any(|p| {
                 let k = p.split('=').next().unwrap_or_default();
                 k.eq_ignore_ascii_case("authorization") || k == "X-Amz-Signature"
             })
         })
-        || req.uri().path().starts_with("/v1/session/")
+        || parts.uri.path().starts_with("/v1/session/")
 }
 
-impl<S, B> Service<Request<B>> for RequireTls<S>
-where
-    S: Service<Request<B>, Error = BoxError> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Response: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let plain = req.extensions().get::<Transport>().is_some_and(|t| !t.tls);
-        let required = req
-            .extensions()
+impl<B> Check<B> for RequireTls {
+    fn check(&self, parts: &mut Parts, _body: &B) -> Result<(), Error> {
+        let plain = parts.extensions.get::<Transport>().is_some_and(|t| !t.tls);
+        let required = parts
+            .extensions
             .get::<Caller>()
             .is_some_and(|c| self.dialects.iter().any(|d| d == c.dialect.name()));
-        if plain && required && carries_credentials(&req) {
-            return Box::pin(std::future::ready(Err(Error::TlsRequired.into())));
+        if plain && required && carries_credentials(parts) {
+            return Err(Error::TlsRequired);
         }
-        Box::pin(self.inner.clone().oneshot(req))
+        Ok(())
     }
 }

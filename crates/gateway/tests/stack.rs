@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use dragoman_gateway::{
-    Body, DetectLayer, HeaderLimitLayer, Limits, ReadBodyLayer, RequestIdLayer, RespondLayer,
+    Body, CheckLayer, DetectLayer, HeaderLimit, Limits, ReadBodyLayer, RequestIdLayer, RespondLayer,
 };
 use dragoman_metrics::Metrics;
 use http::{Request, Response, StatusCode};
@@ -179,7 +179,7 @@ async fn a_body_that_never_comes_is_a_timeout_and_large_headers_are_refused() {
         Ok::<_, BoxError>(Response::new(Body::new(Bytes::new())))
     });
     let inner = ServiceBuilder::new()
-        .layer(HeaderLimitLayer::new(limits))
+        .layer(CheckLayer::new(HeaderLimit::new(limits)))
         .layer(ReadBodyLayer::new(limits))
         .service(echo);
     let svc = ServiceBuilder::new()
