@@ -78,7 +78,8 @@ class Dragoman:
         self.env = env or {}
 
     def start(self):
-        env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(self.data), RUST_LOG="info", **self.env)
+        env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(self.data), RUST_LOG="info")
+        env.update(self.env)
         self.proc = subprocess.Popen(
             [str(binary()), "serve", "--config", str(self.config)],
             stdout=subprocess.PIPE,
