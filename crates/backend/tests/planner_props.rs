@@ -63,6 +63,7 @@ impl Client for MemoryBos {
                     key,
                     upload_id,
                     initiated: None,
+                    next_upload: None,
                 })
             }
             Some(c) => Some(Cursor::Key(c.key().to_owned())),
@@ -293,6 +294,7 @@ fn run(
                 key,
                 upload_id,
                 initiated: None,
+                next_upload: None,
             },
             (Caller::KeyOnly, c) => Cursor::Key(c.key().to_owned()),
             (_, c) => c,

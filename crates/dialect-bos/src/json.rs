@@ -81,12 +81,19 @@ pub fn list_uploads_json(q: &ListUploads, page: &UploadsPage) -> Vec<u8> {
             key,
             upload_id,
             initiated,
-        }) => (key.as_str(), marker(upload_id, *initiated)),
+            next_upload,
+        }) => (
+            key.as_str(),
+            marker(upload_id, *initiated, next_upload.as_deref()),
+        ),
         Some(c) => (c.key(), Cow::Borrowed("")),
     };
     // The upload-id marker keeps its place if the upload is aborted before the next page.
     let (next_key, next_id) = match page.entries.last() {
-        Some(Entry::Upload(u)) => (u.key.as_str(), marker(&u.upload_id, Some(u.initiated))),
+        Some(Entry::Upload(u)) => (
+            u.key.as_str(),
+            marker(&u.upload_id, Some(u.initiated), page.next_upload()),
+        ),
         Some(Entry::Prefix(p)) => (p.as_str(), Cow::Borrowed("")),
         None => ("", Cow::Borrowed("")),
     };
@@ -337,6 +344,7 @@ mod tests {
                 key: "k".into(),
                 upload_id: "u0".into(),
                 initiated: None,
+                next_upload: None,
             }),
             ..ListUploads::bucket("b")
         };

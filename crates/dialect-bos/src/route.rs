@@ -52,11 +52,13 @@ fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
         .non_empty("keyMarker")
         .map(|key| match q.non_empty("uploadIdMarker") {
             Some(marker) => {
-                let (upload_id, initiated) = dragoman_model::parse_upload_id_marker(marker);
+                let (upload_id, initiated, next_upload) =
+                    dragoman_model::parse_upload_id_marker(marker);
                 Cursor::Upload {
                     key: key.to_owned(),
                     upload_id: upload_id.to_owned(),
                     initiated,
+                    next_upload,
                 }
             }
             None => Cursor::Key(key.to_owned()),
@@ -182,7 +184,8 @@ mod tests {
             Some(Cursor::Upload {
                 key: "k a+b".into(),
                 upload_id: "u".into(),
-                initiated: None
+                initiated: None,
+                next_upload: None
             })
         );
         assert_eq!(

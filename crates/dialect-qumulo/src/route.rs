@@ -30,6 +30,8 @@ pub(crate) enum CursorJson {
         k: String,
         u: String,
         i: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        n: Option<String>,
     },
 }
 
@@ -42,10 +44,12 @@ impl From<&Cursor> for CursorJson {
                 key,
                 upload_id,
                 initiated,
+                next_upload,
             } => Self::Upload {
                 k: key.clone(),
                 u: upload_id.clone(),
                 i: initiated.map(Timestamp::as_nanos),
+                n: next_upload.clone(),
             },
         }
     }
@@ -56,10 +60,11 @@ impl From<CursorJson> for Cursor {
         match c {
             CursorJson::Key { k } => Self::Key(k),
             CursorJson::Prefix { p } => Self::Prefix(p),
-            CursorJson::Upload { k, u, i } => Self::Upload {
+            CursorJson::Upload { k, u, i, n } => Self::Upload {
                 key: k,
                 upload_id: u,
                 initiated: i.map(Timestamp::from_nanos),
+                next_upload: n,
             },
         }
     }
@@ -378,6 +383,7 @@ mod tests {
             key: "a b/ü".into(),
             upload_id: "u1".into(),
             initiated: Some(Timestamp::from_nanos(7)),
+            next_upload: None,
         };
         let tok = paging_token(&c, "bk1", &cursor);
         let uri = format!("/v1/s3/buckets/bk1/uploads/?after={tok}");

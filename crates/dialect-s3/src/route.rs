@@ -79,11 +79,13 @@ fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
         .non_empty("key-marker")
         .map(|key| match q.non_empty("upload-id-marker") {
             Some(marker) => {
-                let (upload_id, initiated) = dragoman_model::parse_upload_id_marker(marker);
+                let (upload_id, initiated, next_upload) =
+                    dragoman_model::parse_upload_id_marker(marker);
                 Cursor::Upload {
                     key: key.to_owned(),
                     upload_id: upload_id.to_owned(),
                     initiated,
+                    next_upload,
                 }
             }
             None => Cursor::Key(key.to_owned()),
@@ -193,7 +195,8 @@ mod tests {
             Some(Cursor::Upload {
                 key: "k 1".into(),
                 upload_id: "u".into(),
-                initiated: None
+                initiated: None,
+                next_upload: None
             })
         );
         assert_eq!(q.max, 5);

@@ -152,7 +152,11 @@ fn next_markers(page: &UploadsPage) -> (&str, std::borrow::Cow<'_, str>) {
         _ => page.uploads().last().map_or(("", Cow::Borrowed("")), |u| {
             (
                 &u.key,
-                dragoman_model::upload_id_marker(&u.upload_id, Some(u.initiated)),
+                dragoman_model::upload_id_marker(
+                    &u.upload_id,
+                    Some(u.initiated),
+                    page.next_upload(),
+                ),
             )
         }),
     }
@@ -179,9 +183,10 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
             key,
             upload_id,
             initiated,
+            next_upload,
         }) => (
             key.as_str(),
-            dragoman_model::upload_id_marker(upload_id, *initiated),
+            dragoman_model::upload_id_marker(upload_id, *initiated, next_upload.as_deref()),
         ),
         Some(c) => (c.key(), std::borrow::Cow::Borrowed("")),
     };
@@ -355,6 +360,7 @@ mod tests {
                 key: "sp ace/ü".into(),
                 upload_id: "U0".into(),
                 initiated: None,
+                next_upload: None,
             }),
             encode_keys: true,
             ..ListUploads::bucket("b")

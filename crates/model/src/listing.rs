@@ -61,6 +61,11 @@ pub enum Cursor {
         key: String,
         upload_id: String,
         initiated: Option<Timestamp>,
+        /// The upload of the same key that came right after this one in the backend's own
+        /// order when the cursor was handed out: where to resume if this one is aborted
+        /// before the next page and its time alone cannot place it (a backend that reports
+        /// times to the second orders uploads within one second by a finer clock of its own).
+        next_upload: Option<String>,
     },
 }
 
@@ -80,6 +85,7 @@ impl Cursor {
                 key: u.key.clone(),
                 upload_id: u.upload_id.clone(),
                 initiated: Some(u.initiated),
+                next_upload: None,
             },
             Entry::Prefix(p) => Self::Prefix(p.clone()),
         }
@@ -95,6 +101,7 @@ impl Cursor {
                 key: k,
                 upload_id,
                 initiated,
+                ..
             } => {
                 let at = initiated.unwrap_or_default();
                 (key, upload.initiated, upload.upload_id.as_str())
@@ -147,6 +154,15 @@ impl UploadsPage {
             Entry::Prefix(p) => Some(p.as_str()),
             Entry::Upload(_) => None,
         })
+    }
+
+    /// The upload that followed the page's last upload in the backend's order, if the planner
+    /// recorded it on the page's cursor.
+    pub fn next_upload(&self) -> Option<&str> {
+        match &self.next {
+            Some(Cursor::Upload { next_upload, .. }) => next_upload.as_deref(),
+            _ => None,
+        }
     }
 
     /// Builds a page from entries, setting `next` after the last one.
@@ -205,6 +221,7 @@ pub fn paginate(sorted: &[Upload], query: &ListUploads) -> Result<UploadsPage, E
             key,
             upload_id,
             initiated: None,
+            ..
         }) => {
             let found = sorted
                 .iter()
@@ -355,6 +372,7 @@ mod tests {
             key: "b".into(),
             upload_id: "u0".into(),
             initiated: None,
+            next_upload: None,
         });
         assert_eq!(
             keys(&paginate(&fixture(), &q).unwrap_or_default())[0],
@@ -364,6 +382,7 @@ mod tests {
             key: "a/1".into(),
             upload_id: "u0".into(),
             initiated: None,
+            next_upload: None,
         });
         assert_eq!(
             paginate(&fixture(), &q),
@@ -427,7 +446,8 @@ mod tests {
             Some(Cursor::Upload {
                 key: "a/2".into(),
                 upload_id: "u2".into(),
-                initiated: Some(Timestamp::from_nanos(2))
+                initiated: Some(Timestamp::from_nanos(2)),
+                next_upload: None
             })
         );
         // One key with more uploads than the page holds stays split.

@@ -151,6 +151,7 @@ fn resolve(c: &Connection, bucket: &str, after: Option<&Cursor>) -> Result<Optio
         key,
         upload_id,
         initiated: None,
+        ..
     }) = after
     else {
         return Ok(after.cloned());
@@ -172,6 +173,7 @@ fn resolve(c: &Connection, bucket: &str, after: Option<&Cursor>) -> Result<Optio
         key: key.clone(),
         upload_id: upload_id.clone(),
         initiated: Some(initiated),
+        next_upload: None,
     }))
 }
 
@@ -194,6 +196,7 @@ pub(crate) fn list(c: &Connection, q: &ListUploads) -> Result<UploadsPage, Error
             key,
             upload_id,
             initiated,
+            ..
         }) => Lower::AfterUpload {
             key: key.as_bytes().to_vec(),
             initiated: initiated.unwrap_or_default().as_nanos(),

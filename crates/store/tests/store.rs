@@ -136,6 +136,7 @@ fn markers_resolve_like_s3() {
             key: key.into(),
             upload_id: id.into(),
             initiated: None,
+            next_upload: None,
         })
     };
 

@@ -15,7 +15,9 @@ mod snapshot;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dragoman_model::{Error, ListUploads, Operation, Outcome, UploadsPage, end_at_key_boundary};
+use dragoman_model::{
+    Cursor, Entry, Error, ListUploads, Operation, Outcome, UploadsPage, end_at_key_boundary,
+};
 
 use crate::Backend;
 use crate::client::{Call, Capabilities, Reply};
@@ -83,13 +85,13 @@ impl Planner {
     }
 
     async fn list(&self, q: ListUploads) -> Result<UploadsPage, Error> {
-        // Callers that resume with a key marker alone get pages that end at a key boundary:
-        // ask for one more entry than the page holds, to see whether the last key goes on.
-        let want = if q.whole_keys && q.max > 0 {
-            q.max + 1
-        } else {
-            q.max
-        };
+        // One entry of lookahead, for two reasons. Callers that resume with a key marker alone
+        // get pages that end at a key boundary: the entry after the page says whether the last
+        // key goes on. And on a backend that cannot place an upload aborted since (S3, BOS),
+        // the marker names the upload that follows, so that the listing can resume there.
+        let records_next = self.caps.pages_by_position() && !self.caps.resume_after_gone_upload;
+        let lookahead = q.max > 0 && (q.whole_keys || records_next);
+        let want = if lookahead { q.max + 1 } else { q.max };
         let inner = ListUploads {
             max: want,
             whole_keys: false,
@@ -100,10 +102,12 @@ impl Planner {
         } else {
             self.snapshots.list(self, &inner).await?
         };
-        Ok(if want == q.max {
-            page
-        } else {
+        Ok(if q.whole_keys {
             end_at_key_boundary(page, q.max)
+        } else if lookahead {
+            with_next_upload(page, q.max)
+        } else {
+            page
         })
     }
 
@@ -146,6 +150,26 @@ impl Planner {
         })
         .await
     }
+}
+
+/// Trims a page fetched with one entry of lookahead to `max`, recording on its cursor the
+/// upload that follows its last one when both are uploads of the same key.
+fn with_next_upload(mut page: UploadsPage, max: u16) -> UploadsPage {
+    let max = usize::from(max);
+    if page.entries.len() <= max {
+        return page;
+    }
+    let ahead = page.entries.swap_remove(max);
+    page.entries.truncate(max);
+    let next = match (page.entries.last(), ahead) {
+        (Some(Entry::Upload(last)), Entry::Upload(v)) if v.key == last.key => Some(v.upload_id),
+        _ => None,
+    };
+    let mut page = UploadsPage::from_entries(page.entries, true);
+    if let Some(Cursor::Upload { next_upload, .. }) = &mut page.next {
+        *next_upload = next;
+    }
+    page
 }
 
 #[async_trait]

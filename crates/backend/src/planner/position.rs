@@ -115,6 +115,7 @@ async fn rest_of_key(
         key,
         upload_id,
         initiated,
+        next_upload,
     } = cursor
     else {
         return Ok((Vec::new(), cursor.clone()));
@@ -124,7 +125,7 @@ async fn rest_of_key(
         return Ok((Vec::new(), past));
     }
     let same_key = uploads_of_key(p, &q.bucket, key).await?;
-    let after = upload_position(same_key, upload_id, *initiated)?;
+    let after = upload_position(same_key, upload_id, *initiated, next_upload.as_deref())?;
     Ok((after.into_iter().map(Entry::Upload).collect(), past))
 }
 
@@ -168,21 +169,27 @@ async fn uploads_of_key(
     }
 }
 
-/// The uploads of a key after the marker upload: after it by id, or, when it is gone, by its
-/// initiation time. An id nobody knows, with no time to place it, is refused as S3 does.
+/// The uploads of a key after the marker upload, in the backend's order: after it by id; when
+/// it is gone, from the upload that followed it when the marker was written; when that is gone
+/// too, by its initiation time. An id nobody knows, with no time to place it, is refused as S3
+/// does.
 fn upload_position(
     mut same_key: Vec<dragoman_model::Upload>,
     upload_id: &str,
     initiated: Option<Timestamp>,
+    next_upload: Option<&str>,
 ) -> Result<Vec<dragoman_model::Upload>, Error> {
-    match same_key.iter().position(|u| u.upload_id == upload_id) {
-        Some(i) => Ok(same_key.split_off(i + 1)),
-        None => match initiated {
-            Some(t) => Ok(same_key
-                .into_iter()
-                .filter(|u| (u.initiated, u.upload_id.as_str()) > (t, upload_id))
-                .collect()),
-            None => Err(Error::invalid_upload_id_marker(upload_id)),
-        },
+    if let Some(i) = same_key.iter().position(|u| u.upload_id == upload_id) {
+        return Ok(same_key.split_off(i + 1));
+    }
+    if let Some(i) = next_upload.and_then(|n| same_key.iter().position(|u| u.upload_id == n)) {
+        return Ok(same_key.split_off(i));
+    }
+    match initiated {
+        Some(t) => Ok(same_key
+            .into_iter()
+            .filter(|u| (u.initiated, u.upload_id.as_str()) > (t, upload_id))
+            .collect()),
+        None => Err(Error::invalid_upload_id_marker(upload_id)),
     }
 }
