@@ -53,9 +53,12 @@ def front(tmp_path_factory):
     throttled = serve_forever(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n%s" % (len(slow_down), slow_down))
     garbled = serve_forever(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nnot-a-page!")
     broken = serve_forever(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 6\r\n\r\n<html>")
+    # An answer larger than the backend's max_response_bytes (1 KiB below): refused, not read.
+    huge = serve_forever(b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n" + b"{" * 4096)
     extra = ""
     ports = [("dead", dead_port), ("silent", silent.getsockname()[1]), ("garbled", garbled.getsockname()[1]),
-             ("throttled", throttled.getsockname()[1]), ("broken", broken.getsockname()[1])]
+             ("throttled", throttled.getsockname()[1]), ("broken", broken.getsockname()[1]),
+             ("huge", huge.getsockname()[1])]
     for name, port in ports:
         extra += f"""
 [backends.{name}]
@@ -64,6 +67,7 @@ endpoint = "http://127.0.0.1:{port}"
 access_key = "{ACCESS_KEY}"
 secret_key = "{SECRET_KEY}"
 timeout_secs = 1
+max_response_bytes = 1024
 
 [[routes]]
 buckets = "{name}-bucket"
@@ -77,10 +81,11 @@ backend = "{name}"
     garbled.close()
     throttled.close()
     broken.close()
+    huge.close()
 
 
 # A backend's own 500 is the caller's 502: the backend failed, not dragoman.
-FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502), ("throttled", 503), ("broken", 502)]
+FAULTS = [("dead", 503), ("silent", 504), ("garbled", 502), ("throttled", 503), ("broken", 502), ("huge", 502)]
 
 
 def no_backend_details(front, text):
@@ -136,3 +141,11 @@ def test_the_gateway_keeps_serving_after_faults(front):
     s3 = front.client()
     s3.create_bucket(Bucket="still-fine")
     assert s3.list_multipart_uploads(Bucket="still-fine")["IsTruncated"] is False
+
+
+def test_an_answer_past_max_response_bytes_is_refused_unread(front):
+    with pytest.raises(ClientError) as e:
+        front.client().list_multipart_uploads(Bucket="huge-bucket")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 502
+    # The reason is the bound, said in the log (the 4 KiB of braces are never parsed).
+    assert "max_response_bytes" in front.log.read_text()

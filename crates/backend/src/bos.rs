@@ -77,7 +77,7 @@ impl BosClient {
             c.secret_key.expose(),
             now(),
         )?;
-        let (status, body) = send(&self.http, &c.name, req).await?;
+        let (status, body) = send(&self.http, &c.name, c.http.max_response_bytes, req).await?;
         if (200..300).contains(&status) {
             parse_list(&body).map(native_page)
         } else {
@@ -103,6 +103,6 @@ impl BosClient {
             c.secret_key.expose(),
             now(),
         )?;
-        send(&self.http, &c.name, req).await
+        send(&self.http, &c.name, c.http.max_response_bytes, req).await
     }
 }

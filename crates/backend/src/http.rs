@@ -18,6 +18,9 @@ pub struct HttpOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// Accept any certificate: only for self-signed test clusters, and said so in the logs.
     pub insecure_skip_verify: bool,
+    /// The largest answer body read from the backend; a larger one is a bad answer (502),
+    /// never memory the backend chose.
+    pub max_response_bytes: usize,
 }
 
 impl Default for HttpOptions {
@@ -28,6 +31,8 @@ impl Default for HttpOptions {
             pool_idle_per_host: 32,
             ca_file: None,
             insecure_skip_verify: false,
+            // A page of 1000 uploads is under 400 KB in every backend's format.
+            max_response_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -116,6 +121,7 @@ fn find_tls_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e ru
 pub async fn send(
     client: &reqwest::Client,
     backend: &str,
+    max_response_bytes: usize,
     req: ::http::Request<bytes::Bytes>,
 ) -> Result<(u16, bytes::Bytes), Error> {
     let mut req = reqwest::Request::try_from(req)
@@ -123,16 +129,34 @@ pub async fn send(
     if let Ok(Ok(v)) = TRACEPARENT.try_with(|t| ::http::HeaderValue::from_str(t)) {
         req.headers_mut().insert("traceparent", v);
     }
-    let resp = client
+    let mut resp = client
         .execute(req)
         .await
         .map_err(|e| transport_error(backend, &e))?;
     let status = resp.status().as_u16();
-    let body = resp
-        .bytes()
+    let too_large = || Error::BadBackendAnswer {
+        message: format!(
+            "{backend}: the answer is larger than max_response_bytes ({max_response_bytes})"
+        ),
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > max_response_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
         .await
-        .map_err(|e| transport_error(backend, &e))?;
-    Ok((status, body))
+        .map_err(|e| transport_error(backend, &e))?
+    {
+        if body.len() + chunk.len() > max_response_bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body.freeze()))
 }
 
 /// The wall clock, for signing requests.

@@ -63,7 +63,13 @@ impl QumuloClient {
     }
 
     async fn send(&self, req: Request<Bytes>) -> Result<(u16, Bytes), Error> {
-        send(&self.http, &self.config.name, req).await
+        send(
+            &self.http,
+            &self.config.name,
+            self.config.http.max_response_bytes,
+            req,
+        )
+        .await
     }
 
     fn refused(&self, e: &Error) -> Error {

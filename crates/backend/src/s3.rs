@@ -72,7 +72,7 @@ impl S3Client {
             c.secret_key.expose(),
             now(),
         )?;
-        let (status, body) = send(&self.http, &c.name, req).await?;
+        let (status, body) = send(&self.http, &c.name, c.http.max_response_bytes, req).await?;
         if status != 200 {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
@@ -93,7 +93,7 @@ impl S3Client {
             c.secret_key.expose(),
             now(),
         )?;
-        send(&self.http, &c.name, req).await
+        send(&self.http, &c.name, c.http.max_response_bytes, req).await
     }
 }
 

@@ -270,3 +270,50 @@ async fn garbled_and_slow_backends_fail_cleanly() {
     assert_eq!(r, Err(Error::BackendTimeout));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn an_oversized_backend_answer_is_refused_not_buffered() {
+    let small = |addr: SocketAddr| {
+        let client = BosClient::new(BosClientConfig {
+            name: "bos-test".into(),
+            endpoint: Endpoint {
+                scheme: "http".into(),
+                authority: addr.to_string(),
+                virtual_hosted: false,
+            },
+            access_key: AK.into(),
+            secret_key: dragoman_model::Secret::new(SK),
+            honours_upload_id_marker: false,
+            http: HttpOptions {
+                max_response_bytes: 1024,
+                ..HttpOptions::default()
+            },
+        })
+        .unwrap();
+        dragoman_backend::backend(
+            "bos-test",
+            Arc::new(client),
+            &OutboundConfig::default(),
+            SnapshotConfig::default(),
+            &Metrics::new(),
+        )
+        .0
+    };
+    // Announced too large, and too large without announcing it (chunked).
+    let announced = fake(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n{").await;
+    let chunk = "800\r\n".to_owned() + &"x".repeat(0x800) + "\r\n";
+    let body =
+        format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}{chunk}0\r\n\r\n");
+    let chunked = fake(Box::leak(body.into_bytes().into_boxed_slice())).await;
+    for addr in [announced, chunked] {
+        let r = small(addr)
+            .execute(Operation::ListUploads(ListUploads::bucket("bkt")))
+            .await;
+        match r {
+            Err(Error::BadBackendAnswer { message }) => {
+                assert!(message.contains("max_response_bytes"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -95,6 +95,9 @@ pub struct BackendSection {
     /// Accept any certificate (self-signed test clusters only; logged as a warning).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_skip_verify: Option<bool>,
+    /// The largest answer body read from this backend (a larger one is a 502).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_bytes: Option<usize>,
     /// Calls in flight to this backend at once; more wait for a slot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<usize>,
@@ -166,6 +169,7 @@ impl BackendSection {
             pool_idle_per_host: None,
             ca_file: None,
             insecure_skip_verify: None,
+            max_response_bytes: None,
             max_concurrency: None,
             max_retries: None,
             breaker_failures: None,
@@ -219,6 +223,8 @@ impl BackendSection {
         self.pool_idle_per_host
             .get_or_insert(http.pool_idle_per_host);
         self.insecure_skip_verify.get_or_insert(false);
+        self.max_response_bytes
+            .get_or_insert(http.max_response_bytes);
         self.max_concurrency.get_or_insert(out.max_concurrency);
         self.max_retries.get_or_insert(out.max_retries);
         self.breaker_failures.get_or_insert(out.breaker_failures);
@@ -302,6 +308,7 @@ impl BackendSection {
             pool_idle_per_host: self.pool_idle_per_host.unwrap_or(d.pool_idle_per_host),
             ca_file: self.ca_file.clone(),
             insecure_skip_verify: self.insecure_skip_verify.unwrap_or(false),
+            max_response_bytes: self.max_response_bytes.unwrap_or(d.max_response_bytes),
         }
     }
 
