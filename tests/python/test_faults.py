@@ -68,6 +68,8 @@ access_key = "{ACCESS_KEY}"
 secret_key = "{SECRET_KEY}"
 timeout_secs = 1
 max_response_bytes = 1024
+# Each fault is asked for from several tests; these are about the translation, not the breaker.
+breaker_failures = 1000
 
 [[routes]]
 buckets = "{name}-bucket"

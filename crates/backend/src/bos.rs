@@ -5,7 +5,8 @@
 
 use async_trait::async_trait;
 use dragoman_dialect_bos::client::{
-    Endpoint, bucket_request, list_request, parse_buckets, parse_error, parse_list, sign_request,
+    Endpoint, bucket_request, list_request, parse_buckets, parse_error, parse_initiate, parse_list,
+    sign_request,
 };
 use dragoman_model::Error;
 use dragoman_model::{Operation, Outcome};
@@ -13,7 +14,7 @@ use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
 use crate::http::{HttpOptions, client, now, send};
-use crate::markers::{head_outcome, marker_request, native_page};
+use crate::markers::{created, head_outcome, marker_request, native_page};
 
 #[derive(Clone, Debug)]
 pub struct BosClientConfig {
@@ -63,6 +64,64 @@ impl Client for BosClient {
                 }
                 parse_buckets(&body).map(|b| Reply::Done(Outcome::Buckets(b)))
             }
+            Call::Op(Operation::CreateBucket { bucket }) => {
+                let (status, answer) = self
+                    .object_call(Method::PUT, &bucket, None, &[], &[])
+                    .await?;
+                match status {
+                    200..=299 => Ok(Reply::Done(Outcome::BucketCreated { bucket })),
+                    _ => Err(parse_error(status, &answer, &bucket, None)),
+                }
+            }
+            Call::Op(Operation::DeleteBucket { bucket }) => {
+                let (status, answer) = self
+                    .object_call(Method::DELETE, &bucket, None, &[], &[])
+                    .await?;
+                match status {
+                    200..=299 => Ok(Reply::Done(Outcome::BucketDeleted)),
+                    _ => Err(parse_error(status, &answer, &bucket, None)),
+                }
+            }
+            Call::Op(Operation::CreateUpload(new)) => {
+                let headers: Vec<(&'static str, String)> = new
+                    .storage_class
+                    .iter()
+                    .map(|c| ("x-bce-storage-class", c.to_bos().to_owned()))
+                    .collect();
+                let (status, answer) = self
+                    .object_call(
+                        Method::POST,
+                        &new.bucket,
+                        Some(&new.key),
+                        &[("uploads", "")],
+                        &headers,
+                    )
+                    .await?;
+                if !(200..300).contains(&status) {
+                    return Err(parse_error(status, &answer, &new.bucket, None));
+                }
+                let upload_id = parse_initiate(&answer)?;
+                Ok(Reply::Done(created(new, upload_id)))
+            }
+            Call::Op(Operation::AbortUpload {
+                bucket,
+                key: Some(key),
+                upload_id,
+            }) => {
+                let (status, answer) = self
+                    .object_call(
+                        Method::DELETE,
+                        &bucket,
+                        Some(&key),
+                        &[("uploadId", &upload_id)],
+                        &[],
+                    )
+                    .await?;
+                match status {
+                    200..=299 => Ok(Reply::Done(Outcome::Aborted)),
+                    _ => Err(parse_error(status, &answer, &bucket, Some(&upload_id))),
+                }
+            }
             Call::Op(op) => Err(unsupported("bos", &op)),
         }
     }
@@ -88,6 +147,36 @@ impl BosClient {
                 r.upload_id_marker.as_deref(),
             ))
         }
+    }
+
+    /// A signed request for a bucket or one of its objects: `(status, body)`.
+    async fn object_call(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: Option<&str>,
+        query: &[(&str, &str)],
+        headers: &[(&'static str, String)],
+    ) -> Result<(u16, bytes::Bytes), Error> {
+        let c = &self.config;
+        let ep = &c.endpoint;
+        let mut req = dragoman_wire::object_request(
+            method,
+            &ep.scheme,
+            &ep.authority,
+            ep.virtual_hosted,
+            Some(bucket),
+            key,
+            query,
+            bytes::Bytes::new(),
+        )?;
+        for (name, value) in headers {
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|e| Error::internal(format!("header {name}: {e}")))?;
+            req.headers_mut().insert(*name, value);
+        }
+        let req = sign_request(req, &c.access_key, c.secret_key.expose(), now())?;
+        send(&self.http, &c.name, c.http.max_response_bytes, req).await
     }
 
     /// A signed request for a bucket (or the service): `(status, body)`.

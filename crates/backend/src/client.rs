@@ -26,6 +26,9 @@ pub struct Capabilities {
     pub opaque_continuation: bool,
     /// Aborts by upload id alone, without checking the key.
     pub abort_ignores_key: bool,
+    /// Cannot abort without the upload's key (S3, BOS): a caller that names only the id
+    /// (Qumulo) needs the key found first.
+    pub abort_needs_key: bool,
     /// The largest page one call returns.
     pub max_page: u16,
 }
@@ -41,6 +44,7 @@ impl Capabilities {
         resume_after_prefix: true,
         opaque_continuation: false,
         abort_ignores_key: false,
+        abort_needs_key: false,
         max_page: 1000,
     };
 
@@ -56,6 +60,7 @@ impl Capabilities {
             resume_after_prefix: false,
             opaque_continuation: false,
             abort_ignores_key: false,
+            abort_needs_key: true,
             max_page: 1000,
         }
     }
@@ -71,6 +76,7 @@ impl Capabilities {
             resume_after_prefix: false,
             opaque_continuation: true,
             abort_ignores_key: true,
+            abort_needs_key: false,
             max_page,
         }
     }

@@ -124,8 +124,20 @@ pub async fn send(
     max_response_bytes: usize,
     req: ::http::Request<bytes::Bytes>,
 ) -> Result<(u16, bytes::Bytes), Error> {
+    let meant = req.uri().path().to_owned();
     let mut req = reqwest::Request::try_from(req)
         .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
+    // The URL parser folds `.` and `..` segments (and their percent-encoded forms): a key or
+    // id that has them would reach another resource than the one named. Send only the URL
+    // meant.
+    if req.url().path() != meant {
+        return Err(Error::InvalidArgument {
+            name: "key".into(),
+            value: String::new(),
+            message: "Names with \".\" or \"..\" path segments cannot be sent to this backend"
+                .into(),
+        });
+    }
     if let Ok(Ok(v)) = TRACEPARENT.try_with(|t| ::http::HeaderValue::from_str(t)) {
         req.headers_mut().insert("traceparent", v);
     }

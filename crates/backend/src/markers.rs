@@ -45,3 +45,26 @@ pub(crate) fn head_outcome(
         _ => Err(error(status, b"")),
     }
 }
+
+/// The outcome of a create on a backend that answers only the new id: the upload as asked
+/// for, initiated now (the backend's own time is not in its answer).
+pub(crate) fn created(
+    new: dragoman_model::NewUpload,
+    upload_id: String,
+) -> dragoman_model::Outcome {
+    let initiated = crate::http::now();
+    dragoman_model::Outcome::Created {
+        upload: dragoman_model::Upload {
+            key: new.key,
+            upload_id,
+            initiated,
+            owner: None,
+            initiator: new.initiator,
+            storage_class: new.storage_class,
+            checksum_algorithm: new.checksum_algorithm,
+            checksum_type: new.checksum_type,
+            state: Default::default(),
+        },
+        bucket: new.bucket,
+    }
+}

@@ -179,6 +179,9 @@ impl Client for QumuloClient {
                 bucket, upload_id, ..
             }) => self.abort(&bucket, &upload_id).await.map(Reply::Done),
             Call::Op(Operation::ListBuckets) => self.buckets().await.map(Reply::Done),
+            Call::Op(Operation::CreateUpload(_)) => Err(Error::NotImplemented {
+                what: "create_upload on a qumulo backend (Qumulo's REST API has no call that creates an upload; clients create them through the cluster's S3 API)".into(),
+            }),
             Call::Op(op) => Err(unsupported("qumulo", &op)),
         }
     }

@@ -2,13 +2,14 @@
 //! natively with prefix, delimiter, key-marker and upload-id-marker.
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
 use dragoman_model::{Error, Operation, Outcome};
 use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
 use crate::http::{HttpOptions, client, now, send};
-use crate::markers::{head_outcome, marker_request, native_page};
+use crate::markers::{created, head_outcome, marker_request, native_page};
 
 #[derive(Clone, Debug)]
 pub struct S3ClientConfig {
@@ -57,6 +58,72 @@ impl Client for S3Client {
                 }
                 s3::parse_buckets(&body).map(|b| Reply::Done(Outcome::Buckets(b)))
             }
+            Call::Op(Operation::CreateBucket { bucket }) => {
+                let body = s3::create_bucket_body(&self.config.endpoint.region);
+                let (status, answer) = self
+                    .object_call(Method::PUT, &bucket, None, &[], &[], body)
+                    .await?;
+                match status {
+                    200 => Ok(Reply::Done(Outcome::BucketCreated { bucket })),
+                    _ => Err(s3::parse_error(status, &answer, &bucket, None)),
+                }
+            }
+            Call::Op(Operation::DeleteBucket { bucket }) => {
+                let (status, answer) = self
+                    .object_call(Method::DELETE, &bucket, None, &[], &[], Bytes::new())
+                    .await?;
+                match status {
+                    200 | 204 => Ok(Reply::Done(Outcome::BucketDeleted)),
+                    _ => Err(s3::parse_error(status, &answer, &bucket, None)),
+                }
+            }
+            Call::Op(Operation::CreateUpload(new)) => {
+                let mut headers: Vec<(&'static str, String)> = Vec::new();
+                if let Some(c) = &new.storage_class {
+                    headers.push(("x-amz-storage-class", c.to_s3().to_owned()));
+                }
+                if let Some(a) = &new.checksum_algorithm {
+                    headers.push(("x-amz-checksum-algorithm", a.clone()));
+                }
+                if let Some(t) = &new.checksum_type {
+                    headers.push(("x-amz-checksum-type", t.clone()));
+                }
+                let (status, answer) = self
+                    .object_call(
+                        Method::POST,
+                        &new.bucket,
+                        Some(&new.key),
+                        &[("uploads", "")],
+                        &headers,
+                        Bytes::new(),
+                    )
+                    .await?;
+                if status != 200 {
+                    return Err(s3::parse_error(status, &answer, &new.bucket, None));
+                }
+                let upload_id = s3::parse_initiate(&answer)?;
+                Ok(Reply::Done(created(new, upload_id)))
+            }
+            Call::Op(Operation::AbortUpload {
+                bucket,
+                key: Some(key),
+                upload_id,
+            }) => {
+                let (status, answer) = self
+                    .object_call(
+                        Method::DELETE,
+                        &bucket,
+                        Some(&key),
+                        &[("uploadId", &upload_id)],
+                        &[],
+                        Bytes::new(),
+                    )
+                    .await?;
+                match status {
+                    200 | 204 => Ok(Reply::Done(Outcome::Aborted)),
+                    _ => Err(s3::parse_error(status, &answer, &bucket, Some(&upload_id))),
+                }
+            }
             Call::Op(op) => Err(unsupported("s3", &op)),
         }
     }
@@ -77,6 +144,37 @@ impl S3Client {
             return Err(s3::parse_error(status, &body, &r.bucket, None));
         }
         s3::parse_list(&body).map(native_page)
+    }
+
+    /// A signed request for a bucket or one of its objects: `(status, body)`.
+    async fn object_call(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: Option<&str>,
+        query: &[(&str, &str)],
+        headers: &[(&'static str, String)],
+        body: Bytes,
+    ) -> Result<(u16, Bytes), Error> {
+        let c = &self.config;
+        let ep = &c.endpoint;
+        let mut req = dragoman_wire::object_request(
+            method,
+            &ep.scheme,
+            &ep.authority,
+            ep.virtual_hosted,
+            Some(bucket),
+            key,
+            query,
+            body,
+        )?;
+        for (name, value) in headers {
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|e| Error::internal(format!("header {name}: {e}")))?;
+            req.headers_mut().insert(*name, value);
+        }
+        let req = s3::sign_request(req, &ep.region, &c.access_key, c.secret_key.expose(), now())?;
+        send(&self.http, &c.name, c.http.max_response_bytes, req).await
     }
 
     /// A signed request for a bucket (or the service): `(status, body)`.

@@ -45,6 +45,24 @@ pub fn bucket_request(
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitiateBody {
+    upload_id: String,
+}
+
+/// Reads an InitiateMultipartUpload answer (`{"bucket","key","uploadId"}`): the new upload's id.
+pub fn parse_initiate(body: &[u8]) -> Result<String, Error> {
+    let b: InitiateBody =
+        serde_json::from_slice(body).map_err(|e| bad(format!("BOS initiate answer: {e}")))?;
+    if b.upload_id.is_empty() {
+        return Err(bad(
+            "BOS answered InitiateMultipartUpload without an upload id",
+        ));
+    }
+    Ok(b.upload_id)
+}
+
+#[derive(Deserialize)]
 struct BucketsBody {
     #[serde(default)]
     buckets: Vec<BucketBody>,
@@ -256,6 +274,12 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
         .unwrap_or_else(|| format!("BOS answered {status}"));
     match (status, code.as_str()) {
         (_, "NoSuchBucket") => Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        },
+        (_, "BucketAlreadyExists" | "BucketAlreadyOwnedByUser") => Error::BucketAlreadyExists {
+            bucket: bucket.to_owned(),
+        },
+        (_, "BucketNotEmpty") => Error::BucketNotEmpty {
             bucket: bucket.to_owned(),
         },
         (_, "NoSuchUpload") => Error::NoSuchUpload {

@@ -50,6 +50,40 @@ pub fn bucket_request(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+struct InitiateXml {
+    upload_id: String,
+}
+
+/// Reads an `InitiateMultipartUploadResult`: the new upload's id.
+pub fn parse_initiate(body: &[u8]) -> Result<String, Error> {
+    let text = std::str::from_utf8(body).map_err(|_| bad("S3 answer is not UTF-8"))?;
+    if root_element(text) != Some("InitiateMultipartUploadResult") {
+        return Err(bad(
+            "S3 answered CreateMultipartUpload with another document",
+        ));
+    }
+    let doc: InitiateXml =
+        quick_xml::de::from_str(text).map_err(|e| bad(format!("S3 initiate answer: {e}")))?;
+    if doc.upload_id.is_empty() {
+        return Err(bad(
+            "S3 answered CreateMultipartUpload without an upload id",
+        ));
+    }
+    Ok(doc.upload_id)
+}
+
+/// The body of a CreateBucket for a region other than us-east-1 (which takes none).
+pub fn create_bucket_body(region: &str) -> Bytes {
+    if region == "us-east-1" {
+        return Bytes::new();
+    }
+    Bytes::from(format!(
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct BucketsXml {
     buckets: Option<BucketListXml>,
 }
@@ -282,6 +316,12 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
     };
     match code.as_str() {
         "NoSuchBucket" => Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        },
+        "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => Error::BucketAlreadyExists {
+            bucket: bucket.to_owned(),
+        },
+        "BucketNotEmpty" => Error::BucketNotEmpty {
             bucket: bucket.to_owned(),
         },
         "NoSuchUpload" => Error::NoSuchUpload {

@@ -3,7 +3,9 @@
 mod marker;
 mod route;
 
-pub use marker::{MarkerNames, MarkerPage, MarkerRequest, bucket_address, bucket_request};
+pub use marker::{
+    MarkerNames, MarkerPage, MarkerRequest, bucket_address, bucket_request, object_request,
+};
 pub use route::{
     BucketDialect, MAX_KEY_BYTES, bodiless, operation, validate_key, validate_s3_bucket_name,
     xml_char,

@@ -109,11 +109,57 @@ pub fn bucket_request(
     virtual_hosted: bool,
     bucket: Option<&str>,
 ) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
-    let (host, path) = bucket_address(authority, virtual_hosted, bucket);
+    object_request(
+        method,
+        scheme,
+        authority,
+        virtual_hosted,
+        bucket,
+        None,
+        &[],
+        bytes::Bytes::new(),
+    )
+}
+
+/// An unsigned request for a bucket, or an object of it (`key`, every byte but `/` encoded),
+/// with a query (names and values encoded, in the order given) and a body.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one address and one request, spelled out"
+)]
+pub fn object_request(
+    method: http::Method,
+    scheme: &str,
+    authority: &str,
+    virtual_hosted: bool,
+    bucket: Option<&str>,
+    key: Option<&str>,
+    query: &[(&str, &str)],
+    body: bytes::Bytes,
+) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
+    let (host, mut path) = bucket_address(authority, virtual_hosted, bucket);
+    if let Some(k) = key {
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        path.push_str(&crate::uri_encode(k.as_bytes(), true));
+    }
+    let mut uri = format!("{scheme}://{host}{path}");
+    for (i, (k, v)) in query.iter().enumerate() {
+        uri.push(if i == 0 { '?' } else { '&' });
+        uri.push_str(&crate::uri_encode(k.as_bytes(), false));
+        if !v.is_empty() || *k != "uploads" {
+            uri.push('=');
+            uri.push_str(&crate::uri_encode(v.as_bytes(), false));
+        }
+    }
     http::Request::builder()
         .method(method)
-        .uri(format!("{scheme}://{host}{path}"))
+        .uri(uri)
         .header(http::header::HOST, host)
-        .body(bytes::Bytes::new())
-        .map_err(|e| dragoman_model::Error::internal(format!("cannot build a bucket request: {e}")))
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .body(body)
+        .map_err(|e| {
+            dragoman_model::Error::internal(format!("cannot build a backend request: {e}"))
+        })
 }

@@ -111,6 +111,27 @@ impl Planner {
         })
     }
 
+    /// The key of an upload, by listing the bucket until it turns up.
+    async fn key_of(&self, bucket: &str, upload_id: &str) -> Result<String, Error> {
+        let mut after = None;
+        loop {
+            let q = ListUploads {
+                after,
+                ..ListUploads::bucket(bucket)
+            };
+            let page = position::list(self, &q).await?;
+            if let Some(u) = page.uploads().find(|u| u.upload_id == upload_id) {
+                return Ok(u.key.clone());
+            }
+            if !page.truncated || page.next.is_none() {
+                return Err(Error::NoSuchUpload {
+                    upload_id: upload_id.to_owned(),
+                });
+            }
+            after = page.next;
+        }
+    }
+
     /// HeadBucket, or, on a backend whose API has none (Qumulo), a look in its bucket list.
     async fn head_bucket(&self, bucket: String) -> Result<Outcome, Error> {
         match self
@@ -143,6 +164,12 @@ impl Planner {
         {
             return Err(Error::NoSuchUpload { upload_id });
         }
+        // A caller that names the id alone (Qumulo) on a backend that aborts by key and id
+        // (S3, BOS): find the key by listing the bucket.
+        let key = match key {
+            None if self.caps.abort_needs_key => Some(self.key_of(&bucket, &upload_id).await?),
+            key => key,
+        };
         self.op(Operation::AbortUpload {
             bucket,
             key,
