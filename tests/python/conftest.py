@@ -185,6 +185,50 @@ class Dragoman:
         )
 
 
+LOCALSTACK = os.environ.get("DRAGOMAN_TEST_LOCALSTACK")
+
+
+def remote_backends(remote, prefix):
+    """Configuration routing `<prefix>-bos-*`, `<prefix>-q-*` and (when LocalStack runs)
+    `<prefix>-s3-*` buckets to a BOS and a Qumulo backend played by `remote`, and to
+    LocalStack."""
+    extra = f"""
+[backends.bos-remote]
+kind = "bos"
+endpoint = "http://127.0.0.1:{remote.port}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+
+[backends.qumulo-remote]
+kind = "qumulo"
+endpoint = "https://127.0.0.1:{remote.port}"
+username = "tester"
+password = "{PASSWORD}"
+ca_file = "{remote.data}/tls/self-signed.pem"
+
+[[routes]]
+buckets = "{prefix}-bos-*"
+backend = "bos-remote"
+
+[[routes]]
+buckets = "{prefix}-q-*"
+backend = "qumulo-remote"
+"""
+    if LOCALSTACK:
+        extra += f"""
+[backends.s3-localstack]
+kind = "s3"
+endpoint = "{LOCALSTACK}"
+access_key = "test"
+secret_key = "test"
+
+[[routes]]
+buckets = "{prefix}-s3-*"
+backend = "s3-localstack"
+"""
+    return extra
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     gw = Dragoman(tmp_path_factory.mktemp("dragoman")).start()

@@ -9,10 +9,9 @@ import pytest
 from baidubce.exception import BceHttpClientError
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, PASSWORD, SECRET_KEY, Dragoman
+from conftest import LOCALSTACK, Dragoman, remote_backends
 from test_bos import text
 
-LOCALSTACK = os.environ.get("DRAGOMAN_TEST_LOCALSTACK")
 BACKENDS = ["embedded", "bos", "q", "s3"]
 
 
@@ -25,40 +24,7 @@ def remote(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def front(tmp_path_factory, remote):
-    extra = f"""
-[backends.bos-remote]
-kind = "bos"
-endpoint = "http://127.0.0.1:{remote.port}"
-access_key = "{ACCESS_KEY}"
-secret_key = "{SECRET_KEY}"
-
-[backends.qumulo-remote]
-kind = "qumulo"
-endpoint = "https://127.0.0.1:{remote.port}"
-username = "tester"
-password = "{PASSWORD}"
-ca_file = "{remote.data}/tls/self-signed.pem"
-
-[[routes]]
-buckets = "ctl-bos-*"
-backend = "bos-remote"
-
-[[routes]]
-buckets = "ctl-q-*"
-backend = "qumulo-remote"
-"""
-    if LOCALSTACK:
-        extra += f"""
-[backends.s3-localstack]
-kind = "s3"
-endpoint = "{LOCALSTACK}"
-access_key = "test"
-secret_key = "test"
-
-[[routes]]
-buckets = "ctl-s3-*"
-backend = "s3-localstack"
-"""
+    extra = remote_backends(remote, "ctl")
     gw = Dragoman(tmp_path_factory.mktemp("control-front"), extra).start()
     yield gw
     assert gw.stop() == 0, gw.log.read_text()

@@ -62,9 +62,10 @@ pub enum Cursor {
         upload_id: String,
         initiated: Option<Timestamp>,
         /// The upload of the same key that came right after this one in the backend's own
-        /// order when the cursor was handed out: where to resume if this one is aborted
-        /// before the next page and its time alone cannot place it (a backend that reports
-        /// times to the second orders uploads within one second by a finer clock of its own).
+        /// order when the cursor was handed out (empty: none did): where to resume if this
+        /// one is aborted before the next page and its time alone cannot place it (a backend
+        /// that reports times to the second orders uploads within one second by a finer
+        /// clock of its own).
         next_upload: Option<String>,
     },
 }

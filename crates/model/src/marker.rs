@@ -77,7 +77,7 @@ pub fn parse_upload_id_marker(marker: &str) -> (&str, Option<Timestamp>, Option<
     };
     let next = match next {
         None => None,
-        Some(n) if !n.is_empty() && n.len() % 2 == 0 && is_hex(n) => {
+        Some(n) if n.len() % 2 == 0 && is_hex(n) => {
             let bytes: Option<Vec<u8>> = (0..n.len())
                 .step_by(2)
                 .map(|i| u8::from_str_radix(n.get(i..i + 2)?, 16).ok())
@@ -115,6 +115,13 @@ mod tests {
             parse_upload_id_marker(&m),
             (foreign, t, Some("n~1".to_owned()))
         );
+        // "Nothing of this key follows" is a marker too.
+        let m = upload_id_marker(foreign, t, Some(""));
+        assert_eq!(m, "2~abc.DEF_xyz-1~t00000000000000ff.");
+        assert_eq!(
+            parse_upload_id_marker(&m),
+            (foreign, t, Some(String::new()))
+        );
         assert_eq!(upload_id_marker(foreign, None, None), foreign);
         assert_eq!(parse_upload_id_marker(foreign), (foreign, None, None));
         for odd in [
@@ -122,6 +129,7 @@ mod tests {
             "x~tFFFFFFFFFFFFFFFF",
             "x~t00000000000000ff.zz",
             "x~t00000000000000ff.6",
+            "x~t00000000000000ff.ff",
         ] {
             assert_eq!(parse_upload_id_marker(odd), (odd, None, None), "{odd}");
         }

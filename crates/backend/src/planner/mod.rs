@@ -180,7 +180,7 @@ impl Planner {
 }
 
 /// Trims a page fetched with one entry of lookahead to `max`, recording on its cursor the
-/// upload that follows its last one when both are uploads of the same key.
+/// upload that follows its last one in the same key (or that none does).
 fn with_next_upload(mut page: UploadsPage, max: u16) -> UploadsPage {
     let max = usize::from(max);
     if page.entries.len() <= max {
@@ -188,8 +188,10 @@ fn with_next_upload(mut page: UploadsPage, max: u16) -> UploadsPage {
     }
     let ahead = page.entries.swap_remove(max);
     page.entries.truncate(max);
+    // The next upload of the same key, or "" when the key ends here.
     let next = match (page.entries.last(), ahead) {
         (Some(Entry::Upload(last)), Entry::Upload(v)) if v.key == last.key => Some(v.upload_id),
+        (Some(Entry::Upload(_)), _) => Some(String::new()),
         _ => None,
     };
     let mut page = UploadsPage::from_entries(page.entries, true);

@@ -182,8 +182,15 @@ fn upload_position(
     if let Some(i) = same_key.iter().position(|u| u.upload_id == upload_id) {
         return Ok(same_key.split_off(i + 1));
     }
-    if let Some(i) = next_upload.and_then(|n| same_key.iter().position(|u| u.upload_id == n)) {
-        return Ok(same_key.split_off(i));
+    match next_upload {
+        // The marker upload was the key's last when the marker was written.
+        Some("") => return Ok(Vec::new()),
+        Some(n) => {
+            if let Some(i) = same_key.iter().position(|u| u.upload_id == n) {
+                return Ok(same_key.split_off(i));
+            }
+        }
+        None => {}
     }
     match initiated {
         Some(t) => Ok(same_key
