@@ -148,12 +148,17 @@ def test_the_breaker_opens_answers_at_once_shows_in_readyz_and_recovers(tmp_path
         ready = requests.get(front.admin + "/readyz", timeout=5)
         assert ready.status_code == 503
         assert any("flaky" in r and "breaker open" in r for r in ready.json()["reasons"]), ready.text
-        # Open: every dialect gets its 503 at once.
+        # Open: every dialect gets its 503 at once. The gateway's own time for the request is
+        # in its access log (the client's includes its own overhead on a busy machine).
         started = time.monotonic()
         with pytest.raises(ClientError) as e:
             s3.list_multipart_uploads(Bucket="flaky-bucket")
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
-        assert time.monotonic() - started < 0.05
+        assert time.monotonic() - started < 1.0
+        rid = e.value.response["ResponseMetadata"]["RequestId"]
+        line = next(ln for ln in front.log.read_text().splitlines() if rid in ln and "dragoman::access" in ln)
+        served_us = int(line.split("elapsed_us=")[1].split()[0])
+        assert served_us < 50_000, line
         with pytest.raises(BceHttpClientError) as b:
             front.bos().list_multipart_uploads("flaky-bucket")
         assert b.value.last_error.status_code == 503
