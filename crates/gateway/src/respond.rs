@@ -1,6 +1,8 @@
 //! Respond: the only place an error becomes a response. Whatever an inner layer returns (a
 //! canonical error, tower's overload or timeout error) or however it fails (a panic), the
-//! caller gets an answer in its own dialect. Respond also writes the one access-log line of
+//! caller gets an answer in its own dialect. (tower-http's `CatchPanicLayer`, request-id and
+//! timeout layers answer in one fixed format of their own, which cannot be a dialect's error
+//! document; hence the panic catch here and the typed errors everywhere else.) Respond also writes the one access-log line of
 //! every request and records its metrics, since only here are both the request and its
 //! final status known.
 
