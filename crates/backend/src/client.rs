@@ -159,6 +159,31 @@ pub trait Client: Send + Sync + 'static {
     fn capabilities(&self) -> Capabilities;
 
     async fn call(&self, call: Call) -> Result<Reply, Error>;
+
+    /// The caller dialect whose requests this protocol takes as they are (`s3` for an S3
+    /// service), if any.
+    fn forwards(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Sends a caller's request on, re-signed, both bodies streaming.
+    async fn forward(
+        &self,
+        call: crate::ForwardCall,
+    ) -> Result<::http::Response<dragoman_dialect::StreamBody>, Error> {
+        Err(Error::NotImplemented {
+            what: format!(
+                "{} {} on a {} backend",
+                call.method,
+                if call.key.is_some() {
+                    "object"
+                } else {
+                    "bucket"
+                },
+                self.kind()
+            ),
+        })
+    }
 }
 
 /// The answer a client gives to an operation its protocol lacks.

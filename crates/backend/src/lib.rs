@@ -18,6 +18,7 @@
 mod bos;
 pub mod client;
 mod embedded;
+mod forward;
 pub mod http;
 mod markers;
 pub mod outbound;
@@ -35,6 +36,7 @@ use dragoman_model::{Error, Operation, Outcome};
 pub use bos::{BosClient, BosClientConfig};
 pub use client::{Call, Capabilities, Client, NativePage, PageRequest, Reply};
 pub use embedded::EmbeddedClient;
+pub use forward::ForwardCall;
 pub use outbound::{Breaker, BreakerState, OutboundConfig};
 pub use planner::{Planner, SnapshotConfig};
 pub use qumulo::{QumuloAuth, QumuloClient, QumuloClientConfig, qumulo_native_page};
@@ -46,8 +48,26 @@ pub trait Backend: Send + Sync + 'static {
     /// The backend's configured name, for logs and metrics (`embedded`, `lake`, …).
     fn name(&self) -> &str;
 
+    /// `embedded`, `s3`, `bos` or `qumulo`, for messages.
+    fn kind(&self) -> &str;
+
     /// Answers one canonical operation. Errors are canonical errors, never panics.
     async fn execute(&self, op: Operation) -> Result<Outcome, Error>;
+
+    /// The caller dialect whose requests this backend takes as they are, if any.
+    fn forwards(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Sends a caller's request on (see [`ForwardCall`]).
+    async fn forward(
+        &self,
+        call: ForwardCall,
+    ) -> Result<::http::Response<dragoman_dialect::StreamBody>, Error> {
+        Err(Error::NotImplemented {
+            what: format!("{} requests on a {} backend", call.method, self.kind()),
+        })
+    }
 }
 
 /// A client behind its outbound stack and planner: a backend ready for the router, and its
@@ -61,9 +81,16 @@ pub fn backend(
 ) -> (Arc<Planner>, Arc<Breaker>) {
     let name: Arc<str> = Arc::from(name);
     let (kind, caps) = (client.kind(), client.capabilities());
-    let (stack, breaker) = outbound::stack(&name, client, outbound, metrics);
+    let (stack, breaker) = outbound::stack(&name, Arc::clone(&client), outbound, metrics);
+    let forwarder = client.forwards().is_some().then(|| forward::Forwarder {
+        name: Arc::clone(&name),
+        client,
+        breaker: Arc::clone(&breaker),
+        metrics: metrics.clone(),
+        head_timeout: outbound.timeout,
+    });
     (
-        Arc::new(Planner::new(name, kind, caps, stack, snapshot)),
+        Arc::new(Planner::new(name, kind, caps, stack, snapshot).with_forwarder(forwarder)),
         breaker,
     )
 }

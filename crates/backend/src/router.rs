@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dragoman_model::{Bucket, Error, Operation, Outcome};
 
-use crate::Backend;
+use dragoman_dialect::{StreamBody, Target};
+
+use crate::{Backend, ForwardCall};
 
 /// One route: a bucket pattern, the backend that owns matching buckets, and their name there.
 #[derive(Clone)]
@@ -87,6 +89,64 @@ impl Router {
         match bucket {
             Some(b) => self.resolve(b).0.name(),
             None => self.default.name(),
+        }
+    }
+
+    /// Whether a `dialect` caller's request for `target`, one the gateway does not decode,
+    /// can be forwarded: the bucket's backend takes that dialect's requests as they are, and a
+    /// copy reads from a bucket on the same backend. Checked before the body is read.
+    pub fn check_forward(
+        &self,
+        dialect: &str,
+        target: &Target,
+        method: &http::Method,
+    ) -> Result<(), Error> {
+        let (backend, _) = self.resolve(&target.bucket);
+        if backend.forwards() != Some(dialect) {
+            let what = if target.key.is_some() {
+                "object"
+            } else {
+                "bucket"
+            };
+            return Err(Error::NotImplemented {
+                what: format!(
+                    "This {what} operation ({method}) reaches a {} backend, which does not take {dialect} requests; \
+                     only the multipart-upload listing and the bucket and upload operations are translated",
+                    backend.kind()
+                ),
+            });
+        }
+        if let Some(source) = &target.copy_source_bucket
+            && !self.owned_by(source, backend)
+        {
+            return Err(Error::NotImplemented {
+                what: "Copying between buckets of different backends".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Forwards a request for the caller's bucket `call.bucket` to its backend under the
+    /// backend's names. Returns the answer and, when the route renames the bucket, the pair
+    /// (name there, caller's name) for the answer's documents.
+    pub async fn forward(
+        &self,
+        dialect: &'static str,
+        target: Target,
+        mut call: ForwardCall,
+    ) -> Result<(http::Response<StreamBody>, Option<(String, String)>), Error> {
+        self.check_forward(dialect, &target, &call.method)?;
+        let (backend, there) = self.resolve(&target.bucket);
+        call.bucket.clone_from(&there);
+        call.copy_source_bucket = target
+            .copy_source_bucket
+            .as_deref()
+            .map(|b| self.resolve(b).1);
+        let answer = backend.forward(call).await;
+        let renamed = (there != target.bucket).then(|| (there, target.bucket.clone()));
+        match answer {
+            Ok(resp) => Ok((resp, renamed)),
+            Err(e) => Err(rename_error(e, &target.bucket)),
         }
     }
 
@@ -174,22 +234,29 @@ fn rename_op(op: Operation, to: String) -> Operation {
 
 /// Names the caller's bucket wherever the backend named its own.
 fn rename_back(result: Result<Outcome, Error>, caller: &str) -> Result<Outcome, Error> {
-    let caller = caller.to_owned();
     match result {
         Ok(Outcome::Created { upload, .. }) => Ok(Outcome::Created {
-            bucket: caller,
+            bucket: caller.to_owned(),
             upload,
         }),
-        Ok(Outcome::BucketCreated { .. }) => Ok(Outcome::BucketCreated { bucket: caller }),
-        Err(Error::NoSuchBucket { .. }) => Err(Error::NoSuchBucket { bucket: caller }),
-        Err(Error::BucketAlreadyExists { .. }) => {
-            Err(Error::BucketAlreadyExists { bucket: caller })
-        }
-        Err(Error::BucketNotEmpty { .. }) => Err(Error::BucketNotEmpty { bucket: caller }),
-        Err(Error::InvalidBucketName { message, .. }) => Err(Error::InvalidBucketName {
+        Ok(Outcome::BucketCreated { .. }) => Ok(Outcome::BucketCreated {
+            bucket: caller.to_owned(),
+        }),
+        Ok(other) => Ok(other),
+        Err(e) => Err(rename_error(e, caller)),
+    }
+}
+
+fn rename_error(e: Error, caller: &str) -> Error {
+    let caller = caller.to_owned();
+    match e {
+        Error::NoSuchBucket { .. } => Error::NoSuchBucket { bucket: caller },
+        Error::BucketAlreadyExists { .. } => Error::BucketAlreadyExists { bucket: caller },
+        Error::BucketNotEmpty { .. } => Error::BucketNotEmpty { bucket: caller },
+        Error::InvalidBucketName { message, .. } => Error::InvalidBucketName {
             bucket: caller,
             message,
-        }),
+        },
         other => other,
     }
 }
@@ -197,6 +264,10 @@ fn rename_back(result: Result<Outcome, Error>, caller: &str) -> Result<Outcome, 
 #[async_trait]
 impl Backend for Router {
     fn name(&self) -> &str {
+        "router"
+    }
+
+    fn kind(&self) -> &str {
         "router"
     }
 

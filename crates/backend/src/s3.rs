@@ -4,12 +4,15 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
+use dragoman_dialect_s3::copy_source as s3_copy_source;
 use dragoman_model::{Error, Operation, Outcome};
 use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
+use crate::forward::{ForwardCall, filtered_query, forward_uri, rename_copy_source, send_streamed};
 use crate::http::{HttpOptions, client, now, send};
 use crate::markers::{created, head_outcome, marker_request, native_page};
+use dragoman_dialect::StreamBody;
 
 #[derive(Clone, Debug)]
 pub struct S3ClientConfig {
@@ -127,6 +130,75 @@ impl Client for S3Client {
             Call::Op(op) => Err(unsupported("s3", &op)),
         }
     }
+
+    fn forwards(&self) -> Option<&'static str> {
+        Some("s3")
+    }
+
+    async fn forward(&self, call: ForwardCall) -> Result<::http::Response<StreamBody>, Error> {
+        let c = &self.config;
+        let ep = &c.endpoint;
+        let query = call
+            .query
+            .as_deref()
+            .and_then(|q| filtered_query(q, is_presign_parameter));
+        let (uri, host) = forward_uri(
+            &ep.scheme,
+            &ep.authority,
+            ep.virtual_hosted,
+            &call.bucket,
+            call.key.as_deref(),
+            query.as_deref(),
+        )?;
+        let mut headers = call.headers;
+        let payload = headers
+            .remove("x-amz-content-sha256")
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_owned());
+        for own in ["authorization", "x-amz-date", "x-amz-security-token"] {
+            headers.remove(own);
+        }
+        if let Some(source_bucket) = &call.copy_source_bucket {
+            rename_copy_source(&mut headers, "x-amz-copy-source", source_bucket, |raw| {
+                s3_copy_source(raw).map(|(_, rest)| rest.to_vec())
+            })?;
+        }
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_str(&host)
+                .map_err(|e| Error::internal(format!("backend host: {e}")))?,
+        );
+        let (mut parts, ()) = http::Request::builder()
+            .method(call.method)
+            .uri(uri)
+            .body(())
+            .map_err(|e| Error::internal(format!("cannot build a forwarded request: {e}")))?
+            .into_parts();
+        parts.headers = headers;
+        s3::sign_parts(
+            &mut parts,
+            &payload,
+            &ep.region,
+            &c.access_key,
+            c.secret_key.expose(),
+            now(),
+        )?;
+        send_streamed(&self.http, &c.name, parts, call.body, call.head_timeout).await
+    }
+}
+
+/// SigV4's query parameters: the caller's presigned authentication, never the backend's.
+fn is_presign_parameter(name: &str) -> bool {
+    matches!(
+        name,
+        "X-Amz-Algorithm"
+            | "X-Amz-Credential"
+            | "X-Amz-Date"
+            | "X-Amz-Expires"
+            | "X-Amz-SignedHeaders"
+            | "X-Amz-Signature"
+            | "X-Amz-Security-Token"
+    )
 }
 
 impl S3Client {

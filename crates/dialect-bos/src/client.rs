@@ -100,6 +100,17 @@ pub fn sign_request(
     now: Timestamp,
 ) -> Result<Request<Bytes>, Error> {
     let (mut parts, body) = req.into_parts();
+    sign_parts(&mut parts, access_key, secret_key, now)?;
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Signs a request's head (bce-auth-v1 does not cover the body).
+pub fn sign_parts(
+    parts: &mut http::request::Parts,
+    access_key: &str,
+    secret_key: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
     let ts = now.to_secs_z();
     let bad = |e: http::header::InvalidHeaderValue| {
         Error::internal(format!("cannot sign a BOS request: {e}"))
@@ -107,12 +118,12 @@ pub fn sign_request(
     parts
         .headers
         .insert("x-bce-date", http::HeaderValue::from_str(&ts).map_err(bad)?);
-    let auth = sign(&parts, access_key, secret_key, &ts, 1800, &[]);
+    let auth = sign(parts, access_key, secret_key, &ts, 1800, &[]);
     parts.headers.insert(
         http::header::AUTHORIZATION,
         http::HeaderValue::from_str(&auth).map_err(bad)?,
     );
-    Ok(Request::from_parts(parts, body))
+    Ok(())
 }
 
 #[derive(Deserialize)]

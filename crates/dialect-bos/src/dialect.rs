@@ -1,7 +1,7 @@
 //! The BOS dialect as the gateway plugs it in.
 
 use bytes::Bytes;
-use dragoman_dialect::{Claim, Dialect, Directory};
+use dragoman_dialect::{Claim, Dialect, Directory, StreamedAuth, Target};
 use dragoman_model::{Error, Operation, Outcome, RequestMeta, Timestamp};
 use http::Response;
 use http::request::Parts;
@@ -36,6 +36,23 @@ impl Dialect for BosDialect {
         crate::decode(&self.config, parts)
     }
 
+    fn forward_target(&self, parts: &Parts) -> Result<Option<Target>, Error> {
+        crate::forward_target(&self.config, parts)
+    }
+
+    fn authenticate_streamed(
+        &self,
+        parts: &Parts,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> Result<Option<StreamedAuth>, Error> {
+        crate::authenticate_streamed(parts, &|k| directory.secret_of(k), now)
+    }
+
+    fn rename_in_document(&self, body: &[u8], there: &str, here: &str) -> Option<Bytes> {
+        crate::rename_in_document(body, there, here)
+    }
+
     fn authenticate(
         &self,
         parts: &Parts,
@@ -48,6 +65,10 @@ impl Dialect for BosDialect {
 
     fn encode(&self, op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes> {
         crate::encode(op, outcome, meta, &self.config.region)
+    }
+
+    fn id_headers(&self) -> Option<[&'static str; 2]> {
+        Some(["x-bce-request-id", "x-bce-debug-id"])
     }
 
     fn encode_error(&self, err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes> {

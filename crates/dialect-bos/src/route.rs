@@ -7,7 +7,10 @@ use http::request::Parts;
 
 use crate::BosConfig;
 
-fn address(config: &BosConfig, parts: &Parts) -> Result<(Option<String>, Option<String>), Error> {
+pub(crate) fn address_of(
+    config: &BosConfig,
+    parts: &Parts,
+) -> Result<(Option<String>, Option<String>), Error> {
     let path = wire::decoded_path(parts)?;
     // The legacy `/v1/<bucket>/<key>` form of Baidu's own signing example. A bucket cannot be
     // named `v1` (names have 3 characters at least), so the prefix is unambiguous.
@@ -130,7 +133,7 @@ impl BucketDialect for BosRoutes {
 /// Decodes a BOS request into a canonical operation.
 pub fn decode(config: &BosConfig, parts: &Parts) -> Result<Operation, Error> {
     let q = QueryParams::parse(parts.uri.query(), Plus::Literal)?;
-    let (bucket, key) = address(config, parts)?;
+    let (bucket, key) = address_of(config, parts)?;
     wire::operation(&BosRoutes, parts, bucket, key, &q)
 }
 

@@ -14,6 +14,7 @@ use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
 use dragoman_wire::{MarkerNames, MarkerPage, MarkerRequest};
 use http::Request;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// Where an S3 service listens and how buckets are addressed on it.
 #[derive(Clone, Debug)]
@@ -128,12 +129,29 @@ pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> 
 /// Signs a request with SigV4 (the `aws-sigv4` crate, S3's settings: single URI encoding, no
 /// path normalisation, `x-amz-content-sha256`).
 pub fn sign_request(
-    mut req: Request<Bytes>,
+    req: Request<Bytes>,
     region: &str,
     access_key: &str,
     secret_key: &str,
     now: Timestamp,
 ) -> Result<Request<Bytes>, Error> {
+    let (mut parts, body) = req.into_parts();
+    let digest = hex::encode(Sha256::digest(&body));
+    sign_parts(&mut parts, &digest, region, access_key, secret_key, now)?;
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Signs a request's head for a body that streams: `payload_hash` is its digest in hex, or
+/// one of S3's literal forms (`UNSIGNED-PAYLOAD`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
+/// Every header present is signed.
+pub fn sign_parts(
+    parts: &mut http::request::Parts,
+    payload_hash: &str,
+    region: &str,
+    access_key: &str,
+    secret_key: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
     let failed =
         |e: &dyn std::fmt::Display| Error::internal(format!("cannot sign an S3 request: {e}"));
     let identity: AwsIdentity =
@@ -152,28 +170,30 @@ pub fn sign_request(
         .build()
         .map_err(|e| failed(&e))?
         .into();
-    let uri = req.uri().to_string();
-    let headers: Vec<(String, String)> = req
-        .headers()
+    let uri = parts.uri.to_string();
+    // Values that are not visible ASCII cannot be signed by aws-sigv4; S3 ignores unsigned
+    // headers other than `x-amz-*`, whose values the SDKs keep to ASCII.
+    let headers: Vec<(&str, &str)> = parts
+        .headers
         .iter()
-        .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (k.as_str().to_owned(), v.to_owned()))
-        })
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
         .collect();
     let signable = SignableRequest::new(
-        req.method().as_str(),
+        parts.method.as_str(),
         uri,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(req.body()),
+        headers.into_iter(),
+        SignableBody::Precomputed(payload_hash.to_owned()),
     )
     .map_err(|e| failed(&e))?;
     let (instructions, _) = sign(signable, &params)
         .map_err(|e| failed(&e))?
         .into_parts();
-    instructions.apply_to_request_http1x(&mut req);
-    Ok(req)
+    for (name, value) in instructions.headers() {
+        let value = http::HeaderValue::from_str(value).map_err(|e| failed(&e))?;
+        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| failed(&e))?;
+        parts.headers.insert(name, value);
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! The S3 dialect as the gateway plugs it in.
 
 use bytes::Bytes;
-use dragoman_dialect::{Claim, Dialect, Directory};
+use dragoman_dialect::{Claim, Dialect, Directory, StreamedAuth, Target};
 use dragoman_model::{Error, Operation, Outcome, RequestMeta, Timestamp};
 use http::Response;
 use http::request::Parts;
@@ -36,6 +36,23 @@ impl Dialect for S3Dialect {
         crate::decode(&self.config, parts)
     }
 
+    fn forward_target(&self, parts: &Parts) -> Result<Option<Target>, Error> {
+        crate::forward_target(&self.config, parts)
+    }
+
+    fn authenticate_streamed(
+        &self,
+        parts: &Parts,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> Result<Option<StreamedAuth>, Error> {
+        crate::authenticate_streamed(&self.config, parts, &|k| directory.secret_of(k), now)
+    }
+
+    fn rename_in_document(&self, body: &[u8], there: &str, here: &str) -> Option<Bytes> {
+        crate::rename_in_document(body, there, here)
+    }
+
     fn authenticate(
         &self,
         parts: &Parts,
@@ -48,6 +65,10 @@ impl Dialect for S3Dialect {
 
     fn encode(&self, op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes> {
         crate::encode(op, outcome, meta)
+    }
+
+    fn id_headers(&self) -> Option<[&'static str; 2]> {
+        Some(["x-amz-request-id", "x-amz-id-2"])
     }
 
     fn encode_error(&self, err: &Error, meta: &RequestMeta, head: bool) -> Response<Bytes> {

@@ -35,6 +35,14 @@ fn address(config: &S3Config, parts: &Parts) -> Result<Address, Error> {
     })
 }
 
+/// The bucket and key a request addresses, for forwarding.
+pub(crate) fn address_of(
+    config: &S3Config,
+    parts: &Parts,
+) -> Result<(Option<String>, Option<String>), Error> {
+    address(config, parts).map(|a| (a.bucket, a.key))
+}
+
 /// S3's bucket naming rules, checked when a bucket is created.
 fn validate_bucket_name(name: &str) -> Result<(), Error> {
     dragoman_wire::validate_s3_bucket_name(name)

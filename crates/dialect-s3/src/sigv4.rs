@@ -117,7 +117,19 @@ fn query_param(raw: &str, name: &str) -> Option<String> {
         .map(|(_, v)| String::from_utf8_lossy(&decode_bytes(v)).into_owned())
 }
 
-/// Checks the scope, the clock and the key, then the signature. Returns the access key.
+/// A signature that held, with what a chunked body's signatures chain from.
+pub(crate) struct Verified {
+    pub access_key: String,
+    /// The payload hash the signature covers (a hex digest or one of the literal forms).
+    pub payload: String,
+    pub signing_key: Vec<u8>,
+    pub amz_date: String,
+    /// `<date>/<region>/s3/aws4_request`.
+    pub scope: String,
+    pub signature: String,
+}
+
+/// Checks the scope, the clock and the key, then the signature.
 fn check(
     config: &S3Config,
     parts: &Parts,
@@ -125,7 +137,7 @@ fn check(
     payload_hash: &str,
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
-) -> Result<String, Error> {
+) -> Result<Verified, Error> {
     let q = claim.in_query;
     let t = Timestamp::parse_amz_date(claim.amz_date).ok_or_else(|| {
         if q {
@@ -210,12 +222,19 @@ fn check(
     );
     let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t.as_secs()).unwrap_or(0));
     let key = generate_signing_key(&secret, when, &config.region, "s3");
-    let expected = calculate_signature(key, string_to_sign.as_bytes());
+    let expected = calculate_signature(&key, string_to_sign.as_bytes());
     if bool::from(expected.as_bytes().ct_eq(claim.signature.as_bytes())) {
         if q {
             check_presign_window(parts, t, now)?;
         }
-        Ok(claim.access_key.to_owned())
+        Ok(Verified {
+            access_key: claim.access_key.to_owned(),
+            payload: payload_hash.to_owned(),
+            signing_key: key.as_ref().to_vec(),
+            amz_date: claim.amz_date.to_owned(),
+            scope,
+            signature: claim.signature.to_owned(),
+        })
     } else {
         Err(Error::SignatureDoesNotMatch(Box::new(SignatureMismatch {
             access_key: claim.access_key.to_owned(),
@@ -325,6 +344,38 @@ pub fn verify(
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
 ) -> Result<Option<String>, Error> {
+    let body_matches = |claimed: &str| {
+        if !is_hex_digest(claimed) {
+            return Ok(());
+        }
+        let computed = hex::encode(Sha256::digest(body));
+        if computed.eq_ignore_ascii_case(claimed) {
+            Ok(())
+        } else {
+            Err(Error::ContentHashMismatch {
+                claimed: claimed.to_owned(),
+                computed,
+            })
+        }
+    };
+    verify_head(config, parts, secret_of, now, &body_matches).map(|v| v.map(|v| v.access_key))
+}
+
+/// Whether a payload hash is a SHA-256 digest in hex (not one of the literal forms).
+pub(crate) fn is_hex_digest(claimed: &str) -> bool {
+    claimed.len() == 64 && claimed.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Verifies the signature over the request's head. `payload` judges the payload hash the
+/// request claims before the signature is checked (a buffered body is compared with it; a
+/// streamed one must claim a form that can be checked as it passes).
+pub(crate) fn verify_head(
+    config: &S3Config,
+    parts: &Parts,
+    secret_of: &dyn Fn(&str) -> Option<String>,
+    now: Timestamp,
+    payload: &dyn Fn(&str) -> Result<(), Error>,
+) -> Result<Option<Verified>, Error> {
     if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
         let auth = auth
             .to_str()
@@ -345,17 +396,7 @@ pub fn verify(
             header_str(parts, "x-amz-content-sha256").ok_or_else(|| Error::InvalidRequest {
                 message: "Missing required header for this request: x-amz-content-sha256".into(),
             })?;
-        let is_hex_hash =
-            payload_hash.len() == 64 && payload_hash.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_hex_hash {
-            let computed = hex::encode(Sha256::digest(body));
-            if !computed.eq_ignore_ascii_case(payload_hash) {
-                return Err(Error::ContentHashMismatch {
-                    claimed: payload_hash.to_owned(),
-                    computed,
-                });
-            }
-        }
+        payload(payload_hash)?;
         return check(config, parts, &claim, payload_hash, secret_of, now).map(Some);
     }
     let raw = parts.uri.query().unwrap_or_default();
@@ -401,8 +442,9 @@ pub fn verify(
         amz_date: &amz_date,
         in_query: true,
     };
-    let payload = header_str(parts, "x-amz-content-sha256").unwrap_or(UNSIGNED);
-    check(config, parts, &claim, payload, secret_of, now).map(Some)
+    let payload_hash = header_str(parts, "x-amz-content-sha256").unwrap_or(UNSIGNED);
+    payload(payload_hash)?;
+    check(config, parts, &claim, payload_hash, secret_of, now).map(Some)
 }
 
 #[cfg(test)]

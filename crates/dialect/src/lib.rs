@@ -8,8 +8,11 @@
 //!
 //! Implementations are pure: no sockets, no clocks (the gateway passes `now`).
 
+pub mod forward;
+
 use bytes::Bytes;
 use dragoman_model::{Error, Operation, Outcome, Principal, RequestMeta, Timestamp};
+pub use forward::{BodyProof, StreamBody, StreamedAuth, Target};
 use http::Response;
 use http::request::Parts;
 
@@ -86,6 +89,32 @@ pub trait Dialect: Send + Sync + 'static {
     /// only for operations that are served, with the limits that apply to them.
     fn decode(&self, parts: &Parts) -> Result<Operation, Error>;
 
+    /// For a request `decode` does not serve: what it addresses, when a backend of this
+    /// dialect's own protocol may take it as it is. `Ok(None)`: the dialect forwards nothing
+    /// (Qumulo keeps its cluster API to itself), or the request names no bucket.
+    fn forward_target(&self, _parts: &Parts) -> Result<Option<Target>, Error> {
+        Ok(None)
+    }
+
+    /// Authenticates a request whose body streams to a backend: the head's signature now,
+    /// the body as it passes (the returned proof). `Ok(None)` for an anonymous request.
+    fn authenticate_streamed(
+        &self,
+        _parts: &Parts,
+        _directory: &dyn Directory,
+        _now: Timestamp,
+    ) -> Result<Option<StreamedAuth>, Error> {
+        Err(Error::NotImplemented {
+            what: format!("{} requests are not forwarded", self.name()),
+        })
+    }
+
+    /// A backend's answer document with the bucket `there` named `here` (a renamed route),
+    /// or `None` when the document does not name it.
+    fn rename_in_document(&self, _body: &[u8], _there: &str, _here: &str) -> Option<Bytes> {
+        None
+    }
+
     /// The access key the request proves it holds; `Ok(None)` for an anonymous request.
     fn authenticate(
         &self,
@@ -97,6 +126,12 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// Writes an outcome as the response to `op`.
     fn encode(&self, op: &Operation, outcome: &Outcome, meta: &RequestMeta) -> Response<Bytes>;
+
+    /// The response headers that carry a request's ids (`x-amz-request-id`,
+    /// `x-amz-id-2`), written over a forwarded answer's so a caller quotes dragoman's.
+    fn id_headers(&self) -> Option<[&'static str; 2]> {
+        None
+    }
 
     /// Writes any canonical error, with the dialect's status, body and request-id headers.
     /// `head`: the request was a HEAD, so the body must be empty.

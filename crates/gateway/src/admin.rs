@@ -49,7 +49,7 @@ impl Admin {
 
     pub fn answer<B>(&self, req: &Request<B>) -> Response<Body> {
         let text = |status: StatusCode, ctype: &'static str, body: String| {
-            let mut resp = Response::new(Body::new(Bytes::from(body)));
+            let mut resp = Response::new(crate::context::full(Bytes::from(body)));
             *resp.status_mut() = status;
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,

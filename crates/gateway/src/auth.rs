@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use dragoman_model::Error;
 use http::request::Parts;
 
 use crate::Access;
 use crate::check::Check;
-use crate::context::{Authenticated, Caller, Decoded, Notes};
+use crate::context::{Authenticated, Caller, Decoded, Notes, Payload, StreamProof};
 
 /// Who sent the request: the dialect verifies its signature or token.
 #[derive(Clone, Debug)]
@@ -18,19 +17,31 @@ pub struct Authenticate {
     pub access: Arc<Access>,
 }
 
-impl Check<Bytes> for Authenticate {
-    fn check(&self, parts: &mut Parts, body: &Bytes) -> Result<(), Error> {
+impl Check<Payload> for Authenticate {
+    fn check(&self, parts: &mut Parts, body: &Payload) -> Result<(), Error> {
         let caller = parts
             .extensions
             .get::<Caller>()
             .cloned()
             .ok_or_else(|| Error::internal("no dialect was detected for the request"))?;
-        let key = caller.dialect.authenticate(
-            parts,
-            body,
-            &*self.access,
-            dragoman_backend::http::now(),
-        )?;
+        let now = dragoman_backend::http::now();
+        let key = match body {
+            Payload::Read(body) => caller
+                .dialect
+                .authenticate(parts, body, &*self.access, now)?,
+            Payload::Streamed(_) => {
+                match caller
+                    .dialect
+                    .authenticate_streamed(parts, &*self.access, now)?
+                {
+                    Some(auth) => {
+                        parts.extensions.insert(StreamProof(auth.proof));
+                        Some(auth.access_key)
+                    }
+                    None => None,
+                }
+            }
+        };
         let principal =
             key.and_then(|k| self.access.principal(&k))
                 .ok_or_else(|| Error::Unauthenticated {
@@ -53,14 +64,26 @@ pub struct Authorize {
 impl<B> Check<B> for Authorize {
     fn check(&self, parts: &mut Parts, _body: &B) -> Result<(), Error> {
         let ext = &parts.extensions;
-        let (Some(Authenticated(principal)), Some(Decoded::Op(op))) =
+        let (Some(Authenticated(principal)), Some(decoded)) =
             (ext.get::<Authenticated>(), ext.get::<Decoded>())
         else {
             return Err(Error::internal("authorization before authentication"));
         };
-        match op.bucket() {
-            Some(bucket) => self.access.authorize(principal, bucket),
-            None => Ok(()),
+        match decoded {
+            Decoded::Op(op) => match op.bucket() {
+                Some(bucket) => self.access.authorize(principal, bucket),
+                None => Ok(()),
+            },
+            // A copy reads the source with the gateway's credentials: the caller must be
+            // allowed the source bucket as well as the target.
+            Decoded::Forward(target) => {
+                self.access.authorize(principal, &target.bucket)?;
+                match &target.copy_source_bucket {
+                    Some(source) => self.access.authorize(principal, source),
+                    None => Ok(()),
+                }
+            }
+            Decoded::Local(_) => Err(Error::internal("a local route reached authorization")),
         }
     }
 }

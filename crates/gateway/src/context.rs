@@ -2,11 +2,34 @@
 
 use std::sync::{Arc, OnceLock};
 
-use dragoman_dialect::Dialect;
+use bytes::Bytes;
+use dragoman_dialect::{BodyProof, Dialect, StreamBody, Target};
 use dragoman_model::{Operation, Principal, RequestMeta};
 
-/// The body type of every response the stack writes.
-pub type Body = http_body_util::Full<bytes::Bytes>;
+/// The body type of every response the stack writes: bytes it encoded, or a backend's
+/// answer streaming through.
+pub type Body = StreamBody;
+
+/// A response body from bytes in memory.
+pub fn full(bytes: Bytes) -> Body {
+    dragoman_dialect::forward::full(bytes)
+}
+
+/// A request's body within the stack: read whole for the operations the gateway decodes
+/// (bounded by `max_body_bytes`), streaming for those it forwards.
+pub enum Payload {
+    Read(Bytes),
+    Streamed(StreamBody),
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(b) => write!(f, "Read({} bytes)", b.len()),
+            Self::Streamed(_) => f.write_str("Streamed"),
+        }
+    }
+}
 
 /// The address the request's connection came from (set by the listener).
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +64,13 @@ pub enum Decoded {
     Op(Operation),
     /// One of the dialect's local routes (Qumulo's login), by operation name.
     Local(&'static str),
+    /// A request for a backend of the caller's own protocol, passed on as it is.
+    Forward(Target),
 }
+
+/// What a forwarded request's body must still prove (set by the authenticate layer).
+#[derive(Clone, Debug)]
+pub struct StreamProof(pub Arc<dyn BodyProof>);
 
 /// The authenticated caller (set by the authenticate layer).
 #[derive(Clone, Debug)]

@@ -1,33 +1,41 @@
 //! Dispatch: the innermost service. Hands the canonical operation to the router (which picks
-//! the backend and the bucket's name there) and encodes the outcome in the caller's dialect.
+//! the backend and the bucket's name there) and encodes the outcome in the caller's dialect,
+//! or forwards a request of the caller's own protocol and streams the backend's answer back.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use std::time::Duration;
+
 use dragoman_backend::{Backend, Router};
-use dragoman_model::{Error, Operation, Outcome};
+use dragoman_model::{Error, Operation, Outcome, Principal};
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tower::{BoxError, Service};
 
 use crate::Access;
-use crate::context::{Authenticated, Body, Caller, Decoded, Notes};
+use crate::context::{Authenticated, Body, Caller, Decoded, Notes, Payload, full};
 use crate::request_id::TraceParent;
 
 #[derive(Clone)]
 pub struct Dispatch {
     router: Arc<Router>,
     access: Arc<Access>,
+    /// How long a backend may go silent in the middle of a forwarded answer.
+    idle: Duration,
 }
 
 impl Dispatch {
-    pub fn new(router: Arc<Router>, access: Arc<Access>) -> Self {
-        Self { router, access }
+    pub fn new(router: Arc<Router>, access: Arc<Access>, idle: Duration) -> Self {
+        Self {
+            router,
+            access,
+            idle,
+        }
     }
 }
 
-impl Service<Request<Bytes>> for Dispatch {
+impl Service<Request<Payload>> for Dispatch {
     type Response = Response<Body>;
     type Error = BoxError;
     type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
@@ -36,16 +44,16 @@ impl Service<Request<Bytes>> for Dispatch {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
+    fn call(&mut self, req: Request<Payload>) -> Self::Future {
         let this = self.clone();
         Box::pin(async move { this.dispatch(req).await.map_err(BoxError::from) })
     }
 }
 
 impl Dispatch {
-    async fn dispatch(self, mut req: Request<Bytes>) -> Result<Response<Body>, Error> {
+    async fn dispatch(self, mut req: Request<Payload>) -> Result<Response<Body>, Error> {
         let ext = req.extensions_mut();
-        let (Some(caller), Some(Decoded::Op(mut op)), Some(Authenticated(principal))) = (
+        let (Some(caller), Some(decoded), Some(Authenticated(principal))) = (
             ext.get::<Caller>().cloned(),
             ext.remove::<Decoded>(),
             ext.remove::<Authenticated>(),
@@ -54,6 +62,23 @@ impl Dispatch {
                 "dispatch before decoding and authentication",
             ));
         };
+        match decoded {
+            Decoded::Op(op) => self.serve(req, caller, op, principal).await,
+            Decoded::Forward(target) => {
+                crate::forward::forward(self.router, self.idle, req, caller, target).await
+            }
+            Decoded::Local(_) => Err(Error::internal("a local route reached dispatch")),
+        }
+    }
+
+    async fn serve(
+        self,
+        req: Request<Payload>,
+        caller: Caller,
+        mut op: Operation,
+        principal: Principal,
+    ) -> Result<Response<Body>, Error> {
+        let ext = req.extensions();
         if let Operation::CreateUpload(new) = &mut op {
             new.initiator = Some(self.access.identity(&principal));
         }
@@ -77,9 +102,6 @@ impl Dispatch {
             ),
             other => other,
         };
-        Ok(caller
-            .dialect
-            .encode(&op, &outcome, &caller.meta)
-            .map(Body::new))
+        Ok(caller.dialect.encode(&op, &outcome, &caller.meta).map(full))
     }
 }

@@ -13,6 +13,8 @@ mod context;
 mod decode;
 mod detect;
 mod dispatch;
+mod forward;
+mod idle;
 mod limits;
 mod local;
 mod login_guard;
@@ -36,7 +38,7 @@ pub use access::{Access, User};
 pub use admin::{Admin, serve_admin};
 pub use auth::{Authenticate, Authorize};
 pub use check::{Check, CheckLayer};
-pub use context::{Body, Caller, ClientAddr, Transport};
+pub use context::{Body, Caller, ClientAddr, Payload, Transport, full};
 pub use decode::Decode;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
@@ -69,7 +71,7 @@ pub type Stack<B> = BoxCloneSyncService<Request<B>, Response<Body>, Infallible>;
 /// The request path, in the order a request meets it.
 pub fn stack<B>(config: GatewayConfig, router: Arc<Router>, metrics: &Metrics) -> Stack<B>
 where
-    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + Sync + 'static,
     B::Error: Into<tower::BoxError>,
 {
     let access = Arc::new(Access::with_login_limits(config.users, config.login));
@@ -83,11 +85,12 @@ where
         // Secrets in the clear are refused, in the caller's dialect, before anything else.
         .layer(CheckLayer::new(RequireTls::new(config.require_tls_for)))
         .layer(CheckLayer::new(HeaderLimit::new(config.limits)))
-        // What is asked, from the head alone: an operation the gateway does not serve is
-        // refused before its body is read.
-        .layer(CheckLayer::new(Decode))
+        // What is asked, from the head alone: an operation the gateway neither serves nor
+        // forwards is refused before its body is read.
+        .layer(CheckLayer::new(Decode::new(Arc::clone(&router))))
         // The body, bounded in size and time, read before a slot is taken: a slow sender
-        // holds a connection, not one of the slots of the work below.
+        // holds a connection, not one of the slots of the work below. A forwarded body
+        // streams instead, bounded in silence.
         .layer(ReadBodyLayer::new(config.limits))
         // Overload answers at once (503 SlowDown or the dialect's equivalent).
         .load_shed()
@@ -100,6 +103,10 @@ where
         .layer(CheckLayer::new(Authorize {
             access: Arc::clone(&access),
         }))
-        .service(Dispatch::new(router, access));
+        .service(Dispatch::new(
+            router,
+            access,
+            config.limits.body_read_timeout,
+        ));
     BoxCloneSyncService::new(service)
 }

@@ -2,7 +2,9 @@
 //! size (checked first, on every request), and the body's size and the time its sender may
 //! take (checked once the operation is known to be one the gateway serves, so that an
 //! operation it does not serve is a 501 however large its body). Bodies are read whole into
-//! `Bytes` for the layers within: every operation the gateway decodes has a small body.
+//! `Bytes` for the layers within, since every operation the gateway decodes has a small
+//! body; a forwarded request's body streams instead, bounded only in how long its sender may
+//! stay silent.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,6 +17,8 @@ use http::request::Parts;
 use http_body_util::{BodyExt, Limited};
 
 use crate::check::Check;
+use crate::context::{Decoded, Payload};
+use crate::idle::IdleTimeout;
 use tower::{BoxError, Layer, Service, ServiceExt};
 
 /// The limits, from `server.*` in the configuration.
@@ -117,10 +121,10 @@ where
 
 impl<S, B> Service<Request<B>> for ReadBody<S>
 where
-    S: Service<Request<Bytes>, Error = BoxError> + Clone + Send + 'static,
+    S: Service<Request<Payload>, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Response: Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = S::Response;
@@ -136,7 +140,11 @@ where
         let inner = self.inner.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();
-            let body = read_body(body, limits).await?;
+            let body = if matches!(parts.extensions.get::<Decoded>(), Some(Decoded::Forward(_))) {
+                Payload::Streamed(IdleTimeout::new(body, limits.body_read_timeout).boxed())
+            } else {
+                Payload::Read(read_body(body, limits).await?)
+            };
             inner.oneshot(Request::from_parts(parts, body)).await
         })
     }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use dragoman_dialect::Local;
 use dragoman_model::Error;
 use futures_util::future::BoxFuture;
@@ -12,7 +11,7 @@ use http::{Request, Response};
 use tower::{BoxError, Layer, Service, ServiceExt};
 
 use crate::Access;
-use crate::context::{Body, Caller, ClientAddr, Decoded};
+use crate::context::{Body, Caller, ClientAddr, Decoded, Payload, full};
 
 #[derive(Clone, Debug)]
 pub struct LocalRouteLayer {
@@ -42,9 +41,9 @@ pub struct LocalRoute<S> {
     access: Arc<Access>,
 }
 
-impl<S> Service<Request<Bytes>> for LocalRoute<S>
+impl<S> Service<Request<Payload>> for LocalRoute<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Body>, Error = BoxError>
+    S: Service<Request<Payload>, Response = Response<Body>, Error = BoxError>
         + Clone
         + Send
         + 'static,
@@ -58,11 +57,16 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
+    fn call(&mut self, req: Request<Payload>) -> Self::Future {
         if !matches!(req.extensions().get::<Decoded>(), Some(Decoded::Local(_))) {
             return Box::pin(self.inner.clone().oneshot(req));
         }
         let (parts, body) = req.into_parts();
+        let Payload::Read(body) = body else {
+            return Box::pin(std::future::ready(Err(BoxError::from(Error::internal(
+                "a local route's body was not read",
+            )))));
+        };
         let answer = match parts.extensions.get::<Caller>() {
             Some(c) => c
                 .dialect
@@ -76,7 +80,7 @@ where
                         peer: parts.extensions.get::<ClientAddr>().map(|a| a.0.ip()),
                     },
                 )
-                .map(|r| r.map(Body::new)),
+                .map(|r| r.map(full)),
             None => Err(Error::internal("no dialect was detected for the request")),
         };
         Box::pin(std::future::ready(answer.map_err(BoxError::from)))

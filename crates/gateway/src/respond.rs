@@ -20,7 +20,7 @@ use futures_util::future::BoxFuture;
 use http::{Method, Request, Response};
 use tower::{BoxError, Layer, Service, ServiceExt};
 
-use crate::context::{Body, Caller, Notes, notes};
+use crate::context::{Body, Caller, Notes, full, notes};
 use crate::request_id::TraceParent;
 
 #[derive(Clone, Debug)]
@@ -109,9 +109,7 @@ where
             };
             let resp = match (&failure, &caller) {
                 (Ok(_), _) => None,
-                (Err(err), Some(c)) => {
-                    Some(c.dialect.encode_error(err, &c.meta, head).map(Body::new))
-                }
+                (Err(err), Some(c)) => Some(c.dialect.encode_error(err, &c.meta, head).map(full)),
                 // Detection always runs first; without it there is no dialect to answer in.
                 (Err(_), None) => Some(plain_500()),
             };
@@ -137,7 +135,7 @@ where
 }
 
 fn plain_500() -> Response<Body> {
-    let mut resp = Response::new(Body::new(bytes::Bytes::from_static(b"internal error\n")));
+    let mut resp = Response::new(full(bytes::Bytes::from_static(b"internal error\n")));
     *resp.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
     resp
 }

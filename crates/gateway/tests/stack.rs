@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use dragoman_gateway::{
-    Body, CheckLayer, DetectLayer, HeaderLimit, Limits, ReadBodyLayer, RequestIdLayer, RespondLayer,
+    Body, CheckLayer, DetectLayer, HeaderLimit, Limits, Payload, ReadBodyLayer, RequestIdLayer,
+    RespondLayer, full,
 };
 use dragoman_metrics::Metrics;
 use http::{Request, Response, StatusCode};
@@ -25,7 +26,7 @@ fn request(uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    b.body(Body::new(Bytes::new())).unwrap()
+    b.body(full(Bytes::new())).unwrap()
 }
 
 fn s3() -> Request<Body> {
@@ -90,7 +91,7 @@ async fn a_panic_is_a_500_in_each_dialect_and_the_service_goes_on() {
         if req.uri().path().contains("boom") || req.uri().path().starts_with("/v1/") {
             panic!("injected");
         }
-        Ok::<_, BoxError>(Response::new(Body::new(Bytes::from_static(b"fine"))))
+        Ok::<_, BoxError>(Response::new(full(Bytes::from_static(b"fine"))))
     });
     let svc = around(panicking, &metrics);
     let s3 = svc
@@ -140,7 +141,7 @@ async fn an_overloaded_gateway_answers_at_once_with_the_dialects_503() {
             let gate = Arc::clone(&gate);
             async move {
                 gate.notified().await;
-                Ok::<_, BoxError>(Response::new(Body::new(Bytes::new())))
+                Ok::<_, BoxError>(Response::new(full(Bytes::new())))
             }
         })
     };
@@ -175,8 +176,8 @@ async fn a_body_that_never_comes_is_a_timeout_and_large_headers_are_refused() {
         max_header_bytes: 1024,
         ..Limits::default()
     };
-    let echo = service_fn(|_req: Request<Bytes>| async {
-        Ok::<_, BoxError>(Response::new(Body::new(Bytes::new())))
+    let echo = service_fn(|_req: Request<Payload>| async {
+        Ok::<_, BoxError>(Response::new(full(Bytes::new())))
     });
     let inner = ServiceBuilder::new()
         .layer(CheckLayer::new(HeaderLimit::new(limits)))
@@ -332,7 +333,7 @@ async fn the_assembled_stack_authenticates_authorizes_and_dispatches() {
         .method("POST")
         .uri("/v1/session/login")
         .header("host", "127.0.0.1")
-        .body(Body::new(Bytes::from_static(
+        .body(full(Bytes::from_static(
             br#"{"username": "team-a", "password": "password-of-team-a"}"#,
         )))
         .unwrap();

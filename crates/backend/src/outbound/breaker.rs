@@ -46,7 +46,7 @@ enum Admission {
 }
 
 /// Whether an error says the backend is unhealthy (rather than that the request was wrong).
-fn is_failure(e: &Error) -> bool {
+pub(crate) fn is_failure(e: &Error) -> bool {
     matches!(
         e,
         Error::BackendUnavailable { .. } | Error::BackendTimeout | Error::BadBackendAnswer { .. }
@@ -78,6 +78,25 @@ impl Breaker {
             State::Open { until } if Instant::now() < *until => BreakerState::Open,
             State::Open { .. } | State::HalfOpen { .. } => BreakerState::HalfOpen,
         }
+    }
+
+    /// Runs one call that does not go through the tower stack (a forwarded stream) under
+    /// the breaker: refused at once while it is open; `healthy` judges the result.
+    pub(crate) async fn run<T>(
+        self: &Arc<Self>,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+        healthy: impl FnOnce(&Result<T, Error>) -> bool,
+    ) -> Result<T, Error> {
+        let admission = self.admit()?;
+        let mut pending = Pending {
+            breaker: Arc::clone(self),
+            admission,
+            done: false,
+        };
+        let result = call.await;
+        pending.done = true;
+        self.record(admission, healthy(&result));
+        result
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -15,14 +15,21 @@ use crate::client::Call;
 fn outcome(result: &Result<impl Sized, Error>) -> &'static str {
     match result {
         Ok(_) => "ok",
-        Err(Error::BackendUnavailable { .. }) => "unavailable",
-        Err(Error::BackendTimeout) => "timeout",
-        Err(Error::BadBackendAnswer { .. }) => "bad_answer",
-        Err(Error::Throttled { .. }) => "throttled",
-        Err(Error::NotImplemented { .. }) => "not_implemented",
-        Err(Error::Internal { .. }) => "internal",
+        Err(e) => outcome_of(e),
+    }
+}
+
+/// The outcome label of a failed call.
+pub(crate) fn outcome_of(e: &Error) -> &'static str {
+    match e {
+        Error::BackendUnavailable { .. } => "unavailable",
+        Error::BackendTimeout => "timeout",
+        Error::BadBackendAnswer { .. } => "bad_answer",
+        Error::Throttled { .. } => "throttled",
+        Error::NotImplemented { .. } => "not_implemented",
+        Error::Internal { .. } => "internal",
         // The backend answered, and the answer was "no": missing bucket, bad marker, ...
-        Err(_) => "refused",
+        _ => "refused",
     }
 }
 

@@ -23,8 +23,10 @@ use futures_util::future::BoxFuture;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceBuilder};
 
+pub(crate) use breaker::is_failure;
 pub use breaker::{Breaker, BreakerLayer, BreakerState};
 pub use call_metrics::CallMetricsLayer;
+pub(crate) use call_metrics::outcome_of;
 pub use retry::RetryPolicy;
 
 use crate::client::{Call, Client, Reply};

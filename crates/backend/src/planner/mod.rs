@@ -32,6 +32,7 @@ pub struct Planner {
     caps: Capabilities,
     outbound: Outbound,
     snapshots: snapshot::Snapshots,
+    forwarder: Option<crate::forward::Forwarder>,
 }
 
 impl Planner {
@@ -48,7 +49,14 @@ impl Planner {
             caps,
             outbound,
             snapshots: snapshot::Snapshots::new(snapshot),
+            forwarder: None,
         }
+    }
+
+    /// Lets the backend take requests of its own protocol as they are.
+    pub(crate) fn with_forwarder(mut self, forwarder: Option<crate::forward::Forwarder>) -> Self {
+        self.forwarder = forwarder;
+        self
     }
 
     /// `embedded`, `s3`, `bos` or `qumulo`.
@@ -205,6 +213,26 @@ fn with_next_upload(mut page: UploadsPage, max: u16) -> UploadsPage {
 impl Backend for Planner {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn kind(&self) -> &str {
+        self.kind
+    }
+
+    fn forwards(&self) -> Option<&'static str> {
+        self.forwarder.as_ref().and_then(|f| f.client.forwards())
+    }
+
+    async fn forward(
+        &self,
+        call: crate::ForwardCall,
+    ) -> Result<::http::Response<dragoman_dialect::StreamBody>, Error> {
+        match &self.forwarder {
+            Some(f) => f.forward(call).await,
+            None => Err(Error::NotImplemented {
+                what: format!("{} requests on a {} backend", call.method, self.kind),
+            }),
+        }
     }
 
     async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
