@@ -9,13 +9,12 @@ use dragoman_dialect_bos::client::{
     Endpoint, bucket_request, list_request, parse_buckets, parse_error, parse_initiate, parse_list,
     sign_parts, sign_request,
 };
-use dragoman_dialect_bos::copy_source as bos_copy_source;
 use dragoman_model::Error;
 use dragoman_model::{Operation, Outcome};
 use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
-use crate::forward::{ForwardCall, filtered_query, forward_uri, rename_copy_source, send_streamed};
+use crate::forward::{ForwardCall, Protocol, outgoing, send_streamed};
 use crate::http::{HttpOptions, client, now, send};
 use crate::markers::{created, head_outcome, marker_request, native_page};
 
@@ -133,45 +132,22 @@ impl Client for BosClient {
         Some("bos")
     }
 
-    async fn forward(&self, call: ForwardCall) -> Result<::http::Response<StreamBody>, Error> {
+    async fn forward(&self, call: ForwardCall) -> Result<http::Response<StreamBody>, Error> {
         let c = &self.config;
         let ep = &c.endpoint;
-        // bce-auth-v1's presigned form carries the caller's signature as `authorization`.
-        let query = call
-            .query
-            .as_deref()
-            .and_then(|q| filtered_query(q, |name| name.eq_ignore_ascii_case("authorization")));
-        let (uri, host) = forward_uri(
-            &ep.scheme,
-            &ep.authority,
-            ep.virtual_hosted,
-            &call.bucket,
-            call.key.as_deref(),
-            query.as_deref(),
-        )?;
-        let mut headers = call.headers;
-        for own in ["authorization", "x-bce-date", "x-bce-security-token"] {
-            headers.remove(own);
-        }
-        if let Some(source_bucket) = &call.copy_source_bucket {
-            rename_copy_source(&mut headers, "x-bce-copy-source", source_bucket, |raw| {
-                bos_copy_source(raw).map(|(_, rest)| rest.to_vec())
-            })?;
-        }
-        headers.insert(
-            http::header::HOST,
-            http::HeaderValue::from_str(&host)
-                .map_err(|e| Error::internal(format!("backend host: {e}")))?,
-        );
-        let (mut parts, ()) = http::Request::builder()
-            .method(call.method)
-            .uri(uri)
-            .body(())
-            .map_err(|e| Error::internal(format!("cannot build a forwarded request: {e}")))?
-            .into_parts();
-        parts.headers = headers;
+        let protocol = Protocol {
+            scheme: ep.scheme.clone(),
+            authority: ep.authority.clone(),
+            virtual_hosted: ep.virtual_hosted,
+            own_headers: &["authorization", "x-bce-date", "x-bce-security-token"],
+            // bce-auth-v1's presigned form carries the caller's signature as `authorization`.
+            own_parameter: |name| name.eq_ignore_ascii_case("authorization"),
+            copy_header: "x-bce-copy-source",
+        };
+        let timeout = call.head_timeout;
+        let (mut parts, body) = outgoing(&protocol, call)?;
         sign_parts(&mut parts, &c.access_key, c.secret_key.expose(), now())?;
-        send_streamed(&self.http, &c.name, parts, call.body, call.head_timeout).await
+        send_streamed(&self.http, &c.name, parts, body, timeout).await
     }
 }
 

@@ -23,7 +23,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 
 use crate::client::Client;
-use crate::http::{TRACEPARENT, transport_error};
+use crate::http::transport_error;
 use crate::outbound::Breaker;
 
 /// One forwarded request, addressed to the backend's names.
@@ -56,7 +56,7 @@ impl std::fmt::Debug for ForwardCall {
 
 /// The URL of a forwarded request: the backend's address for the bucket and key (every key
 /// byte but `/` encoded), then the query.
-pub(crate) fn forward_uri(
+fn forward_uri(
     scheme: &str,
     authority: &str,
     virtual_hosted: bool,
@@ -83,7 +83,7 @@ pub(crate) fn forward_uri(
 }
 
 /// The query without the parameters `drop` names (the caller's presigned authentication).
-pub(crate) fn filtered_query(raw: &str, drop: impl Fn(&str) -> bool) -> Option<String> {
+fn filtered_query(raw: &str, drop: impl Fn(&str) -> bool) -> Option<String> {
     let kept: Vec<&str> = raw
         .split('&')
         .filter(|p| !p.is_empty() && !drop(p.split('=').next().unwrap_or_default()))
@@ -91,23 +91,67 @@ pub(crate) fn filtered_query(raw: &str, drop: impl Fn(&str) -> bool) -> Option<S
     (!kept.is_empty()).then(|| kept.join("&"))
 }
 
-/// Writes the copy source's bucket as the backend names it into the protocol's copy-source
-/// header; `rest` reads the header's part after the bucket (checked by the dialect already).
-pub(crate) fn rename_copy_source(
-    headers: &mut HeaderMap,
-    header: &'static str,
-    bucket: &str,
-    rest: impl Fn(&[u8]) -> Result<Vec<u8>, Error>,
-) -> Result<(), Error> {
-    let Some(raw) = headers.get(header) else {
-        return Ok(());
-    };
-    let mut value = format!("/{}", dragoman_wire::uri_encode(bucket.as_bytes(), true)).into_bytes();
-    value.extend_from_slice(&rest(raw.as_bytes())?);
-    let value = http::HeaderValue::from_bytes(&value)
-        .map_err(|e| Error::internal(format!("{header}: {e}")))?;
-    headers.insert(header, value);
-    Ok(())
+/// How one protocol addresses and authenticates a forwarded request.
+pub(crate) struct Protocol {
+    pub scheme: String,
+    pub authority: String,
+    pub virtual_hosted: bool,
+    /// The caller's authentication headers, replaced by the backend's signature.
+    pub own_headers: &'static [&'static str],
+    /// Whether a query parameter is the caller's presigned authentication.
+    pub own_parameter: fn(&str) -> bool,
+    /// The header that names a copy's source (`x-amz-copy-source`, `x-bce-copy-source`).
+    pub copy_header: &'static str,
+}
+
+/// The unsigned head of a forwarded request under the backend's names, and its body.
+pub(crate) fn outgoing(
+    p: &Protocol,
+    call: ForwardCall,
+) -> Result<(http::request::Parts, StreamBody), Error> {
+    let query = call
+        .query
+        .as_deref()
+        .and_then(|q| filtered_query(q, p.own_parameter));
+    let (uri, host) = forward_uri(
+        &p.scheme,
+        &p.authority,
+        p.virtual_hosted,
+        &call.bucket,
+        call.key.as_deref(),
+        query.as_deref(),
+    )?;
+    let mut headers = call.headers;
+    for own in p.own_headers {
+        headers.remove(*own);
+    }
+    if let Some(source_bucket) = &call.copy_source_bucket
+        && let Some(raw) = headers.get(p.copy_header)
+    {
+        let (_, rest) = dragoman_wire::copy_source(p.copy_header, raw.as_bytes())?;
+        let mut value = format!(
+            "/{}",
+            dragoman_wire::uri_encode(source_bucket.as_bytes(), true)
+        )
+        .into_bytes();
+        value.extend_from_slice(rest);
+        let value = http::HeaderValue::from_bytes(&value)
+            .map_err(|e| Error::internal(format!("{}: {e}", p.copy_header)))?;
+        headers.insert(p.copy_header, value);
+    }
+    headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_str(&host)
+            .map_err(|e| Error::internal(format!("backend host: {e}")))?,
+    );
+    let (mut parts, ()) = http::Request::builder()
+        .method(call.method)
+        .uri(uri)
+        .body(())
+        .map_err(|e| Error::internal(format!("cannot build a forwarded request: {e}")))?
+        .into_parts();
+    parts.headers = headers;
+    Ok((parts, call.body))
 }
 
 /// A request body that reports when it has been sent in full (or given up), so the wait for
@@ -171,17 +215,7 @@ pub(crate) async fn send_streamed(
     });
     let mut req = reqwest::Request::try_from(http::Request::from_parts(parts, body))
         .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
-    if req.url().path() != meant {
-        return Err(Error::InvalidArgument {
-            name: "key".into(),
-            value: String::new(),
-            message: "Names with \".\" or \"..\" path segments cannot be sent to this backend"
-                .into(),
-        });
-    }
-    if let Ok(Ok(v)) = TRACEPARENT.try_with(|t| http::HeaderValue::from_str(t)) {
-        req.headers_mut().insert("traceparent", v);
-    }
+    crate::http::prepare(&mut req, &meant)?;
     let answer = client.execute(req);
     let deadline = async {
         let _ = sent.await;

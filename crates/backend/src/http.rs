@@ -116,20 +116,10 @@ fn find_tls_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e ru
     e.source().and_then(find_tls_error)
 }
 
-/// Sends a request and reads the whole answer: `(status, body)`, or the transport error as
-/// the caller should see it.
-pub async fn send(
-    client: &reqwest::Client,
-    backend: &str,
-    max_response_bytes: usize,
-    req: ::http::Request<bytes::Bytes>,
-) -> Result<(u16, bytes::Bytes), Error> {
-    let meant = req.uri().path().to_owned();
-    let mut req = reqwest::Request::try_from(req)
-        .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
-    // The URL parser folds `.` and `..` segments (and their percent-encoded forms): a key or
-    // id that has them would reach another resource than the one named. Send only the URL
-    // meant.
+/// Makes a built request ready to send: refuses a URL the parser changed (it folds `.` and
+/// `..` segments and their percent-encoded forms, so a key or id that has them would reach
+/// another resource than the one named), and carries the caller's trace context.
+pub(crate) fn prepare(req: &mut reqwest::Request, meant: &str) -> Result<(), Error> {
     if req.url().path() != meant {
         return Err(Error::InvalidArgument {
             name: "key".into(),
@@ -141,6 +131,21 @@ pub async fn send(
     if let Ok(Ok(v)) = TRACEPARENT.try_with(|t| ::http::HeaderValue::from_str(t)) {
         req.headers_mut().insert("traceparent", v);
     }
+    Ok(())
+}
+
+/// Sends a request and reads the whole answer: `(status, body)`, or the transport error as
+/// the caller should see it.
+pub async fn send(
+    client: &reqwest::Client,
+    backend: &str,
+    max_response_bytes: usize,
+    req: ::http::Request<bytes::Bytes>,
+) -> Result<(u16, bytes::Bytes), Error> {
+    let meant = req.uri().path().to_owned();
+    let mut req = reqwest::Request::try_from(req)
+        .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
+    prepare(&mut req, &meant)?;
     let mut resp = client
         .execute(req)
         .await

@@ -4,12 +4,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use dragoman_dialect_s3::client::{self as s3, Endpoint};
-use dragoman_dialect_s3::copy_source as s3_copy_source;
 use dragoman_model::{Error, Operation, Outcome};
 use http::Method;
 
 use crate::client::{Call, Capabilities, Client, Reply, unsupported};
-use crate::forward::{ForwardCall, filtered_query, forward_uri, rename_copy_source, send_streamed};
+use crate::forward::{ForwardCall, Protocol, outgoing, send_streamed};
 use crate::http::{HttpOptions, client, now, send};
 use crate::markers::{created, head_outcome, marker_request, native_page};
 use dragoman_dialect::StreamBody;
@@ -135,46 +134,26 @@ impl Client for S3Client {
         Some("s3")
     }
 
-    async fn forward(&self, call: ForwardCall) -> Result<::http::Response<StreamBody>, Error> {
+    async fn forward(&self, call: ForwardCall) -> Result<http::Response<StreamBody>, Error> {
         let c = &self.config;
         let ep = &c.endpoint;
-        let query = call
-            .query
-            .as_deref()
-            .and_then(|q| filtered_query(q, is_presign_parameter));
-        let (uri, host) = forward_uri(
-            &ep.scheme,
-            &ep.authority,
-            ep.virtual_hosted,
-            &call.bucket,
-            call.key.as_deref(),
-            query.as_deref(),
-        )?;
-        let mut headers = call.headers;
-        let payload = headers
+        let protocol = Protocol {
+            scheme: ep.scheme.clone(),
+            authority: ep.authority.clone(),
+            virtual_hosted: ep.virtual_hosted,
+            own_headers: &["authorization", "x-amz-date", "x-amz-security-token"],
+            own_parameter: is_presign_parameter,
+            copy_header: "x-amz-copy-source",
+        };
+        let timeout = call.head_timeout;
+        let (mut parts, body) = outgoing(&protocol, call)?;
+        // The payload claim the dialect's proof left: the caller's digest, or the form the
+        // body goes out in.
+        let payload = parts
+            .headers
             .remove("x-amz-content-sha256")
             .and_then(|v| v.to_str().ok().map(str::to_owned))
             .unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_owned());
-        for own in ["authorization", "x-amz-date", "x-amz-security-token"] {
-            headers.remove(own);
-        }
-        if let Some(source_bucket) = &call.copy_source_bucket {
-            rename_copy_source(&mut headers, "x-amz-copy-source", source_bucket, |raw| {
-                s3_copy_source(raw).map(|(_, rest)| rest.to_vec())
-            })?;
-        }
-        headers.insert(
-            http::header::HOST,
-            http::HeaderValue::from_str(&host)
-                .map_err(|e| Error::internal(format!("backend host: {e}")))?,
-        );
-        let (mut parts, ()) = http::Request::builder()
-            .method(call.method)
-            .uri(uri)
-            .body(())
-            .map_err(|e| Error::internal(format!("cannot build a forwarded request: {e}")))?
-            .into_parts();
-        parts.headers = headers;
         s3::sign_parts(
             &mut parts,
             &payload,
@@ -183,7 +162,7 @@ impl Client for S3Client {
             c.secret_key.expose(),
             now(),
         )?;
-        send_streamed(&self.http, &c.name, parts, call.body, call.head_timeout).await
+        send_streamed(&self.http, &c.name, parts, body, timeout).await
     }
 }
 

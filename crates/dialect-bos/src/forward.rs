@@ -14,42 +14,12 @@ use crate::BosConfig;
 /// What a BOS request the gateway does not decode addresses.
 pub fn forward_target(config: &BosConfig, parts: &Parts) -> Result<Option<Target>, Error> {
     let (bucket, key) = crate::route::address_of(config, parts)?;
-    let Some(bucket) = bucket else {
-        return Ok(None);
-    };
-    dragoman_wire::validate_s3_bucket_name(&bucket)?;
-    if let Some(k) = &key {
-        dragoman_wire::validate_key(k, false)?;
-    }
-    let copy_source_bucket = match parts.headers.get("x-bce-copy-source") {
-        None => None,
-        Some(v) => Some(copy_source(v.as_bytes())?.0),
-    };
-    Ok(Some(Target {
-        bucket,
-        key,
-        copy_source_bucket,
+    let names = dragoman_wire::forward_names(bucket, key, "x-bce-copy-source", parts)?;
+    Ok(names.map(|n| Target {
+        bucket: n.bucket,
+        key: n.key,
+        copy_source_bucket: n.copy_source_bucket,
     }))
-}
-
-/// `x-bce-copy-source`: `/<bucket>/<key>`, URL-encoded. Returns the bucket and the rest as
-/// sent (from the `/` before the key).
-pub fn copy_source(raw: &[u8]) -> Result<(String, &[u8]), Error> {
-    let bad = || Error::InvalidArgument {
-        name: "x-bce-copy-source".into(),
-        value: String::from_utf8_lossy(raw).into_owned(),
-        message: "x-bce-copy-source must be /<bucket>/<key>".into(),
-    };
-    let trimmed = raw.strip_prefix(b"/").unwrap_or(raw);
-    let slash = trimmed.iter().position(|b| *b == b'/').ok_or_else(bad)?;
-    let bucket =
-        dragoman_wire::decode_bytes(std::str::from_utf8(&trimmed[..slash]).map_err(|_| bad())?);
-    let bucket = String::from_utf8(bucket).map_err(|_| bad())?;
-    dragoman_wire::validate_s3_bucket_name(&bucket)?;
-    if trimmed.len() == slash + 1 {
-        return Err(bad());
-    }
-    Ok((bucket, &trimmed[slash..]))
 }
 
 /// Verifies the head's bce-auth-v1 signature.
@@ -95,16 +65,6 @@ pub fn rename_in_document(body: &[u8], there: &str, here: &str) -> Option<Bytes>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_sources_name_their_bucket() {
-        assert_eq!(
-            copy_source(b"/src-bkt/a%20b").ok(),
-            Some(("src-bkt".to_owned(), &b"/a%20b"[..]))
-        );
-        assert!(copy_source(b"/src-bkt").is_err());
-        assert!(copy_source(b"/Bad_B/k").is_err());
-    }
 
     #[test]
     fn documents_name_the_callers_bucket() {

@@ -14,7 +14,7 @@ mod route;
 
 pub use auth::{AuthString, canonical_request, sign, verify};
 pub use dialect::BosDialect;
-pub use forward::{authenticate_streamed, copy_source, forward_target, rename_in_document};
+pub use forward::{authenticate_streamed, forward_target, rename_in_document};
 pub use json::{encode, encode_error, list_uploads_json};
 pub use route::decode;
 

@@ -23,43 +23,12 @@ const SIGNED_CHUNKS_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 /// What an S3 request the gateway does not decode addresses.
 pub fn forward_target(config: &S3Config, parts: &Parts) -> Result<Option<Target>, Error> {
     let (bucket, key) = crate::route::address_of(config, parts)?;
-    let Some(bucket) = bucket else {
-        return Ok(None);
-    };
-    dragoman_wire::validate_s3_bucket_name(&bucket)?;
-    if let Some(k) = &key {
-        dragoman_wire::validate_key(k, false)?;
-    }
-    let copy_source_bucket = match parts.headers.get("x-amz-copy-source") {
-        None => None,
-        Some(v) => Some(copy_source(v.as_bytes())?.0),
-    };
-    Ok(Some(Target {
-        bucket,
-        key,
-        copy_source_bucket,
+    let names = dragoman_wire::forward_names(bucket, key, "x-amz-copy-source", parts)?;
+    Ok(names.map(|n| Target {
+        bucket: n.bucket,
+        key: n.key,
+        copy_source_bucket: n.copy_source_bucket,
     }))
-}
-
-/// `x-amz-copy-source`: `[/]<bucket>/<key>[?versionId=…]`, URL-encoded. Returns the bucket
-/// and the rest as sent (from the `/` before the key).
-pub fn copy_source(raw: &[u8]) -> Result<(String, &[u8]), Error> {
-    let bad = || Error::InvalidArgument {
-        name: "x-amz-copy-source".into(),
-        value: String::from_utf8_lossy(raw).into_owned(),
-        message: "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
-            .into(),
-    };
-    let trimmed = raw.strip_prefix(b"/").unwrap_or(raw);
-    let slash = trimmed.iter().position(|b| *b == b'/').ok_or_else(bad)?;
-    let bucket =
-        dragoman_wire::decode_bytes(std::str::from_utf8(&trimmed[..slash]).map_err(|_| bad())?);
-    let bucket = String::from_utf8(bucket).map_err(|_| bad())?;
-    dragoman_wire::validate_s3_bucket_name(&bucket)?;
-    if trimmed.len() == slash + 1 {
-        return Err(bad());
-    }
-    Ok((bucket, &trimmed[slash..]))
 }
 
 /// What the caller's body must prove as it streams.
@@ -287,25 +256,6 @@ pub fn rename_in_document(body: &[u8], there: &str, here: &str) -> Option<Bytes>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_sources_name_their_bucket() {
-        assert_eq!(
-            copy_source(b"/src-bkt/a%20b/c?versionId=1").ok(),
-            Some(("src-bkt".to_owned(), &b"/a%20b/c?versionId=1"[..]))
-        );
-        assert_eq!(
-            copy_source(b"src-bkt/k").ok().map(|c| c.0),
-            Some("src-bkt".to_owned())
-        );
-        for bad in [&b"nokey"[..], b"/bkt/", b"/Bad_Bucket/k", b"/%2E%2E/k"] {
-            assert!(
-                copy_source(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
 
     #[test]
     fn bucket_names_are_renamed_only_where_they_are_bucket_names() {

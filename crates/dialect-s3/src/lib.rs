@@ -18,7 +18,7 @@ mod xml;
 pub use dialect::S3Dialect;
 pub use encoding::url_encode_key;
 pub use error::encode_error;
-pub use forward::{authenticate_streamed, copy_source, forward_target, rename_in_document};
+pub use forward::{authenticate_streamed, forward_target, rename_in_document};
 pub use route::decode;
 pub use sigv4::{Credentials, verify};
 pub use xml::encode;

@@ -7,8 +7,8 @@ pub use marker::{
     MarkerNames, MarkerPage, MarkerRequest, bucket_address, bucket_request, object_request,
 };
 pub use route::{
-    BucketDialect, MAX_KEY_BYTES, bodiless, operation, validate_key, validate_s3_bucket_name,
-    xml_char,
+    BucketDialect, MAX_KEY_BYTES, bodiless, copy_source, forward_names, operation, validate_key,
+    validate_s3_bucket_name, xml_char,
 };
 
 use dragoman_model::Error;

@@ -81,6 +81,62 @@ pub fn validate_key(key: &str, creating: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// A copy source header (`x-amz-copy-source`, `x-bce-copy-source`): `[/]<bucket>/<key>`,
+/// URL-encoded, perhaps with `?versionId=`. Returns the bucket and the rest as sent (from
+/// the `/` before the key).
+pub fn copy_source<'a>(header: &str, raw: &'a [u8]) -> Result<(String, &'a [u8]), Error> {
+    let bad = || Error::InvalidArgument {
+        name: header.to_owned(),
+        value: String::from_utf8_lossy(raw).into_owned(),
+        message: "The copy source must name the source bucket and key: /sourcebucket/sourcekey"
+            .into(),
+    };
+    let trimmed = raw.strip_prefix(b"/").unwrap_or(raw);
+    let slash = trimmed.iter().position(|b| *b == b'/').ok_or_else(bad)?;
+    let bucket = crate::decode_bytes(std::str::from_utf8(&trimmed[..slash]).map_err(|_| bad())?);
+    let bucket = String::from_utf8(bucket).map_err(|_| bad())?;
+    crate::validate_s3_bucket_name(&bucket)?;
+    if trimmed.len() == slash + 1 {
+        return Err(bad());
+    }
+    Ok((bucket, &trimmed[slash..]))
+}
+
+/// The names a forwarded request addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardNames {
+    pub bucket: String,
+    pub key: Option<String>,
+    /// The bucket the copy source header names.
+    pub copy_source_bucket: Option<String>,
+}
+
+/// The names a forwarded request addresses, checked as a served one's are. `None` without a
+/// bucket.
+pub fn forward_names(
+    bucket: Option<String>,
+    key: Option<String>,
+    copy_header: &str,
+    parts: &Parts,
+) -> Result<Option<ForwardNames>, Error> {
+    let Some(bucket) = bucket else {
+        return Ok(None);
+    };
+    crate::validate_s3_bucket_name(&bucket)?;
+    if let Some(k) = &key {
+        validate_key(k, false)?;
+    }
+    let source = match parts.headers.get(copy_header) {
+        None => None,
+        Some(v) => Some(copy_source(copy_header, v.as_bytes())?.0),
+    };
+    Ok(Some(ForwardNames {
+        bucket,
+        key,
+        copy_source_bucket: source,
+    }))
+}
+
 fn not_implemented(what: &str) -> Error {
     Error::NotImplemented {
         what: what.to_owned(),
