@@ -61,7 +61,7 @@ impl<B> Check<B> for Decode {
         let _ = notes.operation.set(match &decoded {
             Decoded::Op(op) => op.name(),
             Decoded::Local(name) => name,
-            Decoded::Forward(_) => "Forward",
+            Decoded::Forward(_) => "forward",
         });
         parts.extensions.insert(decoded);
         Ok(())
