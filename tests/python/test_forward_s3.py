@@ -19,7 +19,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, LIMITED_KEY, LIMITED_SECRET, LOCALSTACK, REGION, SECRET_KEY, Dragoman
+from conftest import (ACCESS_KEY, LIMITED_KEY, LIMITED_SECRET, LOCALSTACK, REGION, SECRET_KEY, Dragoman,
+                      binary)
 
 pytestmark = pytest.mark.skipif(not LOCALSTACK, reason="needs LocalStack (scripts/with-localstack)")
 
@@ -428,3 +429,12 @@ def test_one_gib_up_and_down_in_bounded_memory(tmp_path):
         s3.delete_object(Bucket="fwd-big", Key="one-gib")
     finally:
         assert gw.stop() == 0
+
+
+def test_forward_bench_smoke():
+    """scripts/forward-bench's driver, on a small object (the full run is 1 GiB)."""
+    out = subprocess.run([os.sys.executable, str(Path(__file__).parents[1] / "load" / "forward.py"),
+                          "--bin", str(binary()), "--size-mib", "16"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "s per GiB" in out.stdout, out.stdout
