@@ -18,6 +18,7 @@ use dragoman_dialect_qumulo::QumuloSection;
 use dragoman_dialect_s3::S3Config;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::Value;
 use serde::{Deserialize, Serialize};
 
 pub use backend::BackendSection;
@@ -232,13 +233,65 @@ fn connection_cap(wanted: usize) -> usize {
     }
 }
 
-/// The `DRAGOMAN_*` variables that are configuration: `SECTION__KEY` ones and
-/// `DRAGOMAN_CREDENTIALS`. Others (`DRAGOMAN_CONFIG`, or a deployment's own
-/// `DRAGOMAN_WHATEVER`) are left alone instead of failing as unknown keys.
+/// The `DRAGOMAN_*` variables that are configuration: `SECTION__KEY` ones, and the lists
+/// `DRAGOMAN_CREDENTIALS` and `DRAGOMAN_ROUTES` (inline TOML arrays of tables). Others
+/// (`DRAGOMAN_CONFIG`, or a deployment's own `DRAGOMAN_WHATEVER`) are left alone instead of
+/// failing as unknown keys.
 fn config_env() -> Env {
     Env::prefixed("DRAGOMAN_")
-        .filter(|k| k.as_str().contains("__") || k == "credentials")
+        .filter(|k| k.as_str().contains("__") || k == "credentials" || k == "routes")
         .split("__")
+}
+
+/// The secret keys that may instead name a file holding the secret (`secret_key_file`,
+/// `password_file`, `token_file`, `token_key_file`), so that secrets can be mounted from a
+/// Kubernetes Secret rather than written into a ConfigMap or the environment.
+const SECRET_KEYS: [&str; 4] = ["secret_key", "password", "token", "token_key"];
+
+/// Replaces every `<secret>_file` key, at any depth, by `<secret>` with the file's content
+/// (one trailing newline dropped, as `kubectl create secret --from-file` keeps it).
+fn read_secret_files(value: &mut Value, at: &str) -> Result<(), String> {
+    match value {
+        Value::Dict(_, dict) => {
+            let files: Vec<String> = dict
+                .keys()
+                .filter(|k| {
+                    k.strip_suffix("_file")
+                        .is_some_and(|base| SECRET_KEYS.contains(&base))
+                })
+                .cloned()
+                .collect();
+            for file_key in files {
+                let base = file_key.trim_end_matches("_file").to_owned();
+                let name = format!("{at}{file_key}");
+                if dict.contains_key(&base) {
+                    return Err(format!("{name}: give {base} or {file_key}, not both"));
+                }
+                let path = dict
+                    .remove(&file_key)
+                    .and_then(|v| v.into_string())
+                    .ok_or_else(|| format!("{name} must be a file path"))?;
+                let secret = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{name}: cannot read {path}: {e}"))?;
+                let secret = secret
+                    .strip_suffix('\n')
+                    .map(|s| s.strip_suffix('\r').unwrap_or(s))
+                    .unwrap_or(&secret);
+                dict.insert(base, Value::from(secret.to_owned()));
+            }
+            for (k, v) in dict.iter_mut() {
+                read_secret_files(v, &format!("{at}{k}."))?;
+            }
+            Ok(())
+        }
+        Value::Array(_, items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                read_secret_files(v, &format!("{}[{i}].", at.trim_end_matches('.')))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Config {
@@ -256,7 +309,11 @@ impl Config {
             fig = fig.merge(Toml::file_exact(path));
         }
         fig = fig.merge(config_env());
-        let mut config: Config = fig.extract().map_err(|e| e.to_string())?;
+        let mut tree: Value = fig.extract().map_err(|e| e.to_string())?;
+        read_secret_files(&mut tree, "")?;
+        let mut config: Config = Figment::from(Serialized::defaults(tree))
+            .extract()
+            .map_err(|e| e.to_string())?;
         config.validate()?;
         let timeout = config.server.backend_timeout_secs;
         for b in config.backends.values_mut() {
@@ -487,6 +544,81 @@ impl Config {
 mod tests {
     use super::backend::BackendKind;
     use super::*;
+
+    fn tree(toml: &str) -> Value {
+        Figment::from(Toml::string(toml))
+            .extract()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn secrets_come_from_mounted_files_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body).unwrap_or_else(|e| panic!("{e}"));
+            p.display().to_string()
+        };
+        let (sk, pw, tk) = (
+            file("sk", "backend-secret\n"),
+            file("pw", "caller-password\r\n"),
+            file("tk", "shared-token-key"),
+        );
+        let mut t = tree(&format!(
+            r#"
+            [backends.lake]
+            kind = "s3"
+            secret_key_file = "{sk}"
+            ca_file = "/not/a/secret.pem"
+            [qumulo]
+            token_key_file = "{tk}"
+            [[credentials]]
+            name = "a"
+            password_file = "{pw}"
+            "#
+        ));
+        read_secret_files(&mut t, "").unwrap_or_else(|e| panic!("{e}"));
+        let get = |path: &str| t.find_ref(path).and_then(|v| v.as_str()).map(str::to_owned);
+        assert_eq!(
+            get("backends.lake.secret_key").as_deref(),
+            Some("backend-secret")
+        );
+        assert_eq!(
+            get("backends.lake.ca_file").as_deref(),
+            Some("/not/a/secret.pem")
+        );
+        assert_eq!(get("qumulo.token_key").as_deref(), Some("shared-token-key"));
+        let creds = t
+            .find_ref("credentials")
+            .and_then(|v| v.as_array().map(<[Value]>::to_vec));
+        let first = creds.and_then(|c| c.into_iter().next());
+        assert_eq!(
+            first
+                .and_then(|c| c.find("password"))
+                .and_then(|v| v.into_string())
+                .as_deref(),
+            Some("caller-password")
+        );
+        assert!(get("backends.lake.secret_key_file").is_none());
+    }
+
+    #[test]
+    fn a_secret_file_must_exist_and_not_double_a_value() {
+        let mut missing = tree("[qumulo]\ntoken_key_file = \"/no/such/file\"");
+        let err = read_secret_files(&mut missing, "")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("qumulo.token_key_file: cannot read /no/such/file"),
+            "{err}"
+        );
+        let mut both = tree("[qumulo]\ntoken_key = \"x\"\ntoken_key_file = \"/etc/hostname\"");
+        let err = read_secret_files(&mut both, "").err().unwrap_or_default();
+        assert!(
+            err.contains("give token_key or token_key_file, not both"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn shipped_configuration_is_valid() {
