@@ -298,7 +298,9 @@ impl Config {
     /// Loads defaults, then `file` (if any), then the environment, and writes out every
     /// default a backend section left unset.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        // What the operator gave (file, then environment), with secret files read, over the
+        // defaults: a `*_file` key conflicts only with a secret the operator also gave.
+        let mut given = Figment::new();
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(format!(
@@ -306,12 +308,13 @@ impl Config {
                     path.display()
                 ));
             }
-            fig = fig.merge(Toml::file_exact(path));
+            given = given.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(config_env());
-        let mut tree: Value = fig.extract().map_err(|e| e.to_string())?;
+        given = given.merge(config_env());
+        let mut tree: Value = given.extract().map_err(|e| e.to_string())?;
         read_secret_files(&mut tree, "")?;
-        let mut config: Config = Figment::from(Serialized::defaults(tree))
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::defaults(tree))
             .extract()
             .map_err(|e| e.to_string())?;
         config.validate()?;
