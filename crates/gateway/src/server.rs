@@ -44,6 +44,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long in-flight requests may take to finish after shutdown begins.
     pub shutdown_grace: Duration,
+    /// How long the listener keeps accepting after shutdown begins, with `/readyz` already
+    /// failing: the time a load balancer's health checks need to take the replica out of
+    /// rotation, so that no request reaches a closed listener.
+    pub drain_delay: Duration,
     /// TLS on the same port as plain HTTP: a connection whose first byte opens a TLS handshake
     /// is served over TLS, any other in the clear.
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -55,6 +59,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(30),
             max_connections: 16_384,
             shutdown_grace: Duration::from_secs(30),
+            drain_delay: Duration::ZERO,
             tls: None,
         }
     }
@@ -119,7 +124,8 @@ fn connection<S>(
 }
 
 /// Serves `stack` on `listener` until `shutdown` completes, then drains: readiness fails
-/// first, the listener closes, and in-flight requests get `shutdown_grace` to finish.
+/// first (and the listener still serves for `drain_delay`), the listener closes, and
+/// in-flight requests get `shutdown_grace` to finish.
 pub async fn serve<S>(
     listener: TcpListener,
     stack: S,
@@ -139,6 +145,15 @@ where
 {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let (draining, delay) = (readiness.clone(), config.drain_delay);
+    let shutdown = async move {
+        shutdown.await;
+        draining.start_draining();
+        if !delay.is_zero() {
+            tracing::info!(?delay, "shutting down: not ready, serving on while load balancers notice");
+            tokio::time::sleep(delay).await;
+        }
+    };
     tokio::pin!(shutdown);
     loop {
         // A connection slot first, then a connection: past the cap, callers wait in the

@@ -83,6 +83,9 @@ pub struct ServerSection {
     /// The default per-try timeout of backend calls (`backends.<name>.timeout_secs`).
     pub backend_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// After SIGTERM, how long to keep serving with `/readyz` failing before the listener
+    /// closes (for load balancers that health-check; Kubernetes has preStop for this).
+    pub shutdown_delay_secs: u64,
     /// Failed logins allowed per user name and per client address within
     /// `login_window_secs`; past that the login route answers 429 until the window ends.
     pub login_max_failures: u32,
@@ -107,6 +110,7 @@ impl Default for ServerSection {
                 .timeout
                 .as_secs(),
             shutdown_grace_secs: server.shutdown_grace.as_secs(),
+            shutdown_delay_secs: server.drain_delay.as_secs(),
             login_max_failures: dragoman_gateway::LoginLimits::default().max_failures,
             login_window_secs: dragoman_gateway::LoginLimits::default().window.as_secs(),
         }
@@ -511,6 +515,7 @@ impl Config {
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             max_connections: connection_cap(self.server.max_connections),
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
+            drain_delay: Duration::from_secs(self.server.shutdown_delay_secs),
             tls: tls.map(|t| t.config),
         }
     }
