@@ -150,7 +150,10 @@ where
         shutdown.await;
         draining.start_draining();
         if !delay.is_zero() {
-            tracing::info!(?delay, "shutting down: not ready, serving on while load balancers notice");
+            tracing::info!(
+                ?delay,
+                "shutting down: not ready, serving on while load balancers notice"
+            );
             tokio::time::sleep(delay).await;
         }
     };
