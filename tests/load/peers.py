@@ -1,0 +1,377 @@
+"""dragoman side by side with nginx and haproxy as proxies of the same listing page, in one
+run: CPU per request (the process's utime + stime from /proc over the requests wrk completed),
+req/s, p50 and p99; then RSS and threads under 1000 connections.
+
+The backend is a static nginx serving canned pages that a real dragoman store answered to the
+exact requests dragoman's backend clients send (recorded first), so the backend costs almost
+nothing and every proxy is measured on the same bytes:
+
+- BOS -> BOS: a BOS caller, a BOS backend (canned JSON);
+- S3 -> BOS: an S3 caller translated to the BOS backend;
+- S3 -> S3: an S3 caller, an S3 backend (canned XML);
+- S3 -> embedded: an S3 caller answered from dragoman's own store.
+
+nginx and haproxy pass the caller's request to the same static backend.
+"""
+
+import argparse
+import http.server
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+sys.path.insert(0, str(ROOT / "tests" / "load"))
+
+from conftest import ACCESS_KEY, SECRET_KEY, Dragoman  # noqa: E402
+from run import bce_headers, s3_headers, to_ms  # noqa: E402
+
+PAGES = (10, 1000)
+STORE_BUCKET = "real"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pids):
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def status(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(url, headers, duration, connections, threads=2):
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out and connections <= 64:
+        raise SystemExit(f"errors from {url}:\n{out}")
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    return done, rps, p50, p99
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Writes down the request a backend client sends, and fails it."""
+    seen = []
+
+    def do_GET(self):  # noqa: N802
+        Recorder.seen.append(self.path)
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def record(kind, caller_url, caller_headers):
+    """The path and query dragoman's `kind` client sends for one caller request."""
+    import requests
+    rec = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=rec.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    work = Path(tempfile.mkdtemp(prefix="dragoman-record-"))
+    gw = Dragoman(work, f"""
+[backends.rec]
+kind = "{kind}"
+endpoint = "http://127.0.0.1:{rec.server_port}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+max_retries = 0
+
+[[routes]]
+buckets = "*-page*"
+backend = "rec"
+rename = "page"
+""").start()
+    try:
+        url = caller_url.replace("{port}", str(gw.port))
+        requests.get(url, headers=caller_headers(url, gw.port), timeout=10)
+    finally:
+        gw.stop()
+        rec.shutdown()
+    return list(Recorder.seen)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--duration", default="8s")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--flood-connections", type=int, default=1000)
+    ap.add_argument("--smoke", action="store_true", help="a short run that checks the driver")
+    args = ap.parse_args()
+    if args.smoke:
+        args.duration, args.flood_connections = "1s", 100
+    os.environ["DRAGOMAN_BIN"] = str(Path(args.bin).resolve())
+    os.environ["RUST_LOG"] = "warn"
+    work = Path(tempfile.mkdtemp(prefix="dragoman-peers-"))
+    work.chmod(0o755)  # nginx's workers run unprivileged and read the canned pages
+    procs, gateways = [], []
+    try:
+        # 1. A real store with 1000 uploads: it answers the canned pages, and is itself the
+        #    "S3 -> embedded" path.
+        (work / "store").mkdir()
+        store = Dragoman(work / "store", env={"RUST_LOG": "warn"}).start()
+        gateways.append(store)
+        s3 = store.client()
+        s3.create_bucket(Bucket=STORE_BUCKET)
+        for i in range(1000):
+            s3.create_multipart_upload(Bucket=STORE_BUCKET, Key=f"logs/2026/11/{i // 100:02}/part {i:05}.bin")
+
+        # 2. Canned pages: what the store answers to the requests dragoman's clients send.
+        import requests
+        canned = work / "canned"
+        canned.mkdir(mode=0o755)
+        files = {}
+        for page in PAGES:
+            for kind, caller in (("s3", f"http://127.0.0.1:{{port}}/x-page?uploads&max-uploads={page}"),
+                                 ("bos", f"http://127.0.0.1:{{port}}/x-page?uploads&max-uploads={page}")):
+                seen = record(kind, caller, lambda url, port: s3_headers(url))
+                assert len(seen) == 1, f"{kind} page {page}: dragoman sent {seen}"
+                path = seen[0].replace("/page", f"/{STORE_BUCKET}", 1)
+                url = f"http://127.0.0.1:{store.port}{path}"
+                if kind == "s3":
+                    headers = s3_headers(url)
+                else:
+                    q = dict(p.split("=", 1) if "=" in p else (p, "") for p in path.split("?", 1)[1].split("&"))
+                    from urllib.parse import unquote
+                    headers = bce_headers(store.port, f"/{STORE_BUCKET}", {k: unquote(v) for k, v in q.items()})
+                body = requests.get(url, headers=headers, timeout=10)
+                assert body.status_code == 200, body.text
+                name = f"{kind}-{page}.{'xml' if kind == 's3' else 'json'}"
+                there = f"page{page}".encode()
+                (canned / name).write_bytes(body.content.replace(
+                    f">{STORE_BUCKET}<".encode(), b">" + there + b"<").replace(
+                    f'"{STORE_BUCKET}"'.encode(), b'"' + there + b'"'))
+                files[(kind, page)] = name
+
+        # 3. The static backend (one nginx, a port per dialect) and the peer proxies.
+        ports = {k: free_port() for k in ("static_s3", "static_bos", "nginx_s3", "nginx_bos",
+                                          "haproxy_s3", "haproxy_bos")}
+
+        def canned_locations(kind, ctype):
+            return "\n".join(
+                f"        location = /page{page} {{ default_type {ctype}; alias {canned / files[(kind, page)]}; }}"
+                for page in PAGES)
+
+        common = f"""
+worker_rlimit_nofile 8192;
+error_log {work}/nginx-%s.log warn;
+pid {work}/nginx-%s.pid;
+events {{ worker_connections 4096; }}
+"""
+        (work / "static.conf").write_text((common % ("static", "static")) + f"""
+worker_processes 1;
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{ports['static_s3']} backlog=4096;
+{canned_locations('s3', 'application/xml')}
+    }}
+    server {{
+        listen 127.0.0.1:{ports['static_bos']} backlog=4096;
+{canned_locations('bos', 'application/json')}
+    }}
+}}
+""")
+        (work / "proxy.conf").write_text((common % ("proxy", "proxy")) + f"""
+worker_processes 2;
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    upstream s3 {{ server 127.0.0.1:{ports['static_s3']}; keepalive 64; }}
+    upstream bos {{ server 127.0.0.1:{ports['static_bos']}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{ports['nginx_s3']} backlog=4096;
+        location / {{ proxy_pass http://s3; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+    }}
+    server {{
+        listen 127.0.0.1:{ports['nginx_bos']} backlog=4096;
+        location / {{ proxy_pass http://bos; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+    }}
+}}
+""")
+        (work / "haproxy.cfg").write_text(f"""
+global
+    nbthread 2
+    maxconn 8192
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    http-reuse always
+frontend s3
+    bind 127.0.0.1:{ports['haproxy_s3']}
+    default_backend s3
+frontend bos
+    bind 127.0.0.1:{ports['haproxy_bos']}
+    default_backend bos
+backend s3
+    server static 127.0.0.1:{ports['static_s3']}
+backend bos
+    server static 127.0.0.1:{ports['static_bos']}
+""")
+        for conf in ("static", "proxy"):
+            subprocess.run(["nginx", "-c", str(work / f"{conf}.conf"), "-p", str(work)], check=True)
+        haproxy = subprocess.Popen(["haproxy", "-f", str(work / "haproxy.cfg")],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(haproxy)
+        nginx_pid = int((work / "nginx-proxy.pid").read_text())
+        time.sleep(0.5)
+
+        # 4. dragoman in front of the static backend.
+        (work / "front").mkdir()
+        front = Dragoman(work / "front", f"""
+[backends.canned-s3]
+kind = "s3"
+endpoint = "http://127.0.0.1:{ports['static_s3']}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+
+[backends.canned-bos]
+kind = "bos"
+endpoint = "http://127.0.0.1:{ports['static_bos']}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+
+""" + "".join(f"""
+[[routes]]
+buckets = "{prefix}-page{page}"
+backend = "{backend}"
+rename = "page{page}"
+""" for page in PAGES for prefix, backend in (("s3b", "canned-s3"), ("bosb", "canned-bos"))),
+            env={"RUST_LOG": "warn"}).start()
+        gateways.append(front)
+
+        rows = []
+
+        def measure(label, page, url, headers, pids):
+            cpu0 = cpu_seconds(pids())
+            done, rps, p50, p99 = wrk(url, headers, args.duration, args.connections)
+            cpu = cpu_seconds(pids()) - cpu0
+            return (label, page, rps, p50, p99, cpu / done * 1e6)
+
+        nginx_pids = lambda: [nginx_pid, *children(nginx_pid)]  # noqa: E731
+        front_pids = lambda: [front.proc.pid]  # noqa: E731
+        store_pids = lambda: [store.proc.pid]  # noqa: E731
+        haproxy_pids = lambda: [haproxy.pid]  # noqa: E731
+        for page in PAGES:
+            s3_qs = f"uploads&max-uploads={page}"
+            bos_q = {"uploads": "", "maxUploads": str(page)}
+            peer = {}
+            for kind in ("s3", "bos"):
+                for name, pids in (("nginx", nginx_pids), ("haproxy", haproxy_pids)):
+                    url = f"http://127.0.0.1:{ports[f'{name}_{kind}']}/page{page}?{s3_qs}"
+                    peer[(name, kind)] = measure(name, page, url, {}, pids)
+            paths = [
+                ("BOS -> BOS", "bos", f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
+                 bce_headers(front.port, f"/bosb-page{page}", bos_q)),
+                ("S3 -> BOS (translated)", "bos", f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
+                ("S3 -> S3", "s3", f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
+            ]
+            for label, kind, url, headers in paths:
+                r = measure(label, page, url, headers or s3_headers(url), front_pids)
+                rows.append((r, peer[("nginx", kind)], peer[("haproxy", kind)]))
+            url = f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}"
+            rows.append((measure("S3 -> embedded store", page, url, s3_headers(url), store_pids), None, None))
+
+        print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "
+              "requests; nginx and haproxy proxy the same canned page\n")
+        print("| path | page | dragoman req/s | p50 ms | p99 ms | dragoman µs/req | nginx µs/req | haproxy µs/req "
+              "| ÷ nginx | ÷ haproxy |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for (label, page, rps, p50, p99, cpu), ng, hp in rows:
+            n = f"{ng[5]:.1f}" if ng else "–"
+            h = f"{hp[5]:.1f}" if hp else "–"
+            rn = f"{cpu / ng[5]:.1f}" if ng else "–"
+            rh = f"{cpu / hp[5]:.1f}" if hp else "–"
+            print(f"| {label} | {page} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {cpu:.1f} | {n} | {h} | {rn} | {rh} |")
+        print("\n| peer | page | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
+        for (label, page, *_), ng, hp in rows:
+            for p in (ng, hp):
+                if p and label.startswith("S3 -> S3") or p and label.startswith("BOS -> BOS"):
+                    print(f"| {p[0]} ({'S3' if 'S3 -> S3' in label else 'BOS'} page) | {page} | {p[2]:.0f} | "
+                          f"{p[3]:.2f} | {p[4]:.2f} |")
+
+        # 5. Memory under many connections.
+        print(f"\nRSS under {args.flood_connections} connections (wrk -t2 -c{args.flood_connections}), MiB\n")
+        print("| process | page | before | peak | after | threads peak |")
+        print("|---|---|---|---|---|---|")
+        floods = []
+        for page in PAGES:
+            s3_qs = f"uploads&max-uploads={page}"
+            floods += [
+                ("dragoman S3 -> BOS", page, front.proc.pid, f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", True),
+                ("dragoman S3 -> embedded", page, store.proc.pid, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", True),
+                ("nginx", page, nginx_pid, f"http://127.0.0.1:{ports['nginx_s3']}/page{page}?{s3_qs}", False),
+                ("haproxy", page, haproxy.pid, f"http://127.0.0.1:{ports['haproxy_s3']}/page{page}?{s3_qs}", False),
+            ]
+        for label, page, pid, url, signed in floods:
+            pids = [pid, *children(pid)]
+            before = sum(status(p, "VmRSS") for p in pids)
+            peak = [before, 0]
+            stop = threading.Event()
+
+            def watch():
+                while not stop.is_set():
+                    ps = [pid, *children(pid)]
+                    peak[0] = max(peak[0], sum(status(p, "VmRSS") for p in ps))
+                    peak[1] = max(peak[1], sum(status(p, "Threads") for p in ps))
+                    time.sleep(0.05)
+
+            t = threading.Thread(target=watch)
+            t.start()
+            wrk(url, s3_headers(url) if signed else {}, "4s" if not args.smoke else "1s", args.flood_connections)
+            stop.set()
+            t.join()
+            time.sleep(1)
+            after = sum(status(p, "VmRSS") for p in [pid, *children(pid)])
+            print(f"| {label} | {page} | {before / 1024:.0f} | {peak[0] / 1024:.0f} | {after / 1024:.0f} | {peak[1]} |")
+    finally:
+        for gw in gateways:
+            gw.stop()
+        for conf in ("static", "proxy"):
+            pid_file = work / f"nginx-{conf}.pid"
+            if pid_file.exists():
+                os.kill(int(pid_file.read_text()), signal.SIGQUIT)
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
