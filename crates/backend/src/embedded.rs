@@ -15,6 +15,8 @@ use crate::client::{Call, Capabilities, Client, NativePage, Reply, unsupported};
 pub struct EmbeddedClient {
     store: Arc<Store>,
     metrics: Option<Metrics>,
+    /// Calls running on blocking threads: the store's readers and its writer.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl EmbeddedClient {
@@ -22,6 +24,7 @@ impl EmbeddedClient {
         Self {
             store,
             metrics: None,
+            slots: Arc::new(tokio::sync::Semaphore::new(dragoman_store::MAX_READERS + 1)),
         }
     }
 
@@ -94,6 +97,14 @@ impl Client for EmbeddedClient {
     }
 
     async fn call(&self, call: Call) -> Result<Reply, Error> {
+        // One blocking thread per store connection at most: more calls wait here, as tasks,
+        // instead of as blocking threads parked on the store's pool (each thread a stack;
+        // under 1000 connections the pool had grown to 300 of them).
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| Error::internal("the embedded store is closed"))?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.run(call))
             .await

@@ -232,8 +232,8 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
                 .initiator
                 .filter(|i| i.auth_id.is_some() || i.name.is_some())
                 .map(|i| Identity {
-                    id: i.auth_id,
-                    display_name: i.name,
+                    id: i.auth_id.map(Into::into),
+                    display_name: i.name.map(Into::into),
                 }),
             key: u.key,
             upload_id: u.id,

@@ -1,4 +1,5 @@
-//! The S3 codec's hot paths: rendering a full page and decoding a listing request.
+//! The S3 codec's hot paths: rendering a full page, reading one (as a client of an S3
+//! backend), and decoding a listing request.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::hint::black_box;
@@ -49,6 +50,12 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("s3/render_1000_uploads_url_encoded", |b| {
         b.iter(|| encode(black_box(&op_url), black_box(&outcome), &meta))
+    });
+
+    // The client side: an S3 backend's 1000-upload page read into canonical entries.
+    let body = encode(&op, &outcome, &meta).into_body();
+    c.bench_function("s3/parse_1000_uploads", |b| {
+        b.iter(|| dragoman_dialect_s3::client::parse_list(black_box(&body)))
     });
 
     let config = S3Config::default();

@@ -10,8 +10,8 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity as AwsIdentity;
 use bytes::Bytes;
-use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::{MarkerNames, MarkerPage, MarkerRequest};
+use dragoman_model::{Error, Timestamp};
+use dragoman_wire::{MarkerNames, MarkerRequest};
 use http::Request;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -196,58 +196,10 @@ pub fn sign_parts(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OwnerXml {
-    #[serde(rename = "ID")]
-    id: Option<String>,
-    display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UploadXml {
-    key: String,
-    upload_id: String,
-    initiator: Option<OwnerXml>,
-    owner: Option<OwnerXml>,
-    storage_class: Option<String>,
-    initiated: String,
-    checksum_algorithm: Option<String>,
-    checksum_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PrefixXml {
-    prefix: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListXml {
-    #[serde(default)]
-    is_truncated: bool,
-    next_key_marker: Option<String>,
-    next_upload_id_marker: Option<String>,
-    #[serde(default, rename = "Upload")]
-    uploads: Vec<UploadXml>,
-    #[serde(default, rename = "CommonPrefixes")]
-    prefixes: Vec<PrefixXml>,
-}
-
 fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
     }
-}
-
-fn identity(o: Option<OwnerXml>) -> Option<Identity> {
-    o.map(|o| Identity {
-        id: o.id,
-        display_name: o.display_name,
-    })
-    .filter(|i| i.id.is_some() || i.display_name.is_some())
 }
 
 /// The name of the document's root element.
@@ -264,51 +216,7 @@ fn root_element(text: &str) -> Option<&str> {
     }
 }
 
-/// Reads a `ListMultipartUploadsResult`.
-pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
-    let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
-    // serde ignores the root element's name; an HTML page or another document must not pass
-    // for an empty listing.
-    if root_element(text) != Some("ListMultipartUploadsResult") {
-        return Err(bad(
-            "S3 answered something other than a ListMultipartUploadsResult",
-        ));
-    }
-    let x: ListXml = quick_xml::de::from_str(text).map_err(|e| {
-        bad(format!(
-            "S3 listing is not a ListMultipartUploadsResult: {e}"
-        ))
-    })?;
-    let mut entries = Vec::with_capacity(x.uploads.len() + x.prefixes.len());
-    for u in x.uploads {
-        let initiated = Timestamp::parse_rfc3339(&u.initiated).ok_or_else(|| {
-            bad(format!(
-                "S3 upload {} has Initiated {:?}",
-                u.upload_id, u.initiated
-            ))
-        })?;
-        entries.push(Entry::Upload(Upload {
-            key: u.key,
-            upload_id: u.upload_id,
-            initiated,
-            owner: identity(u.owner),
-            initiator: identity(u.initiator),
-            storage_class: u.storage_class.as_deref().map(StorageClass::from_s3),
-            checksum_algorithm: u.checksum_algorithm,
-            checksum_type: u.checksum_type,
-            state: Default::default(),
-        }));
-    }
-    entries.extend(x.prefixes.into_iter().map(|p| Entry::Prefix(p.prefix)));
-    // S3 lists uploads and prefixes apart; a stable merge by key restores the interleaving.
-    entries.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
-    Ok(MarkerPage {
-        entries,
-        truncated: x.is_truncated,
-        next_key_marker: x.next_key_marker.filter(|m| !m.is_empty()),
-        next_upload_id_marker: x.next_upload_id_marker.filter(|m| !m.is_empty()),
-    })
-}
+pub use crate::page::parse_list;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -436,7 +344,10 @@ mod tests {
 <CommonPrefixes><Prefix>m/</Prefix></CommonPrefixes></ListMultipartUploadsResult>"#;
         let p = parse_list(xml).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            p.entries.iter().map(Entry::key).collect::<Vec<_>>(),
+            p.entries
+                .iter()
+                .map(dragoman_model::Entry::key)
+                .collect::<Vec<_>>(),
             ["a & b", "m/", "z"]
         );
         assert!(p.truncated);

@@ -1,15 +1,19 @@
+use std::sync::Arc;
+
 use crate::{StorageClass, Timestamp};
 
 /// Who owns or started an upload. A field a backend does not know stays `None`; dialects write
-/// their documented "unknown" form, nothing is invented.
+/// their documented "unknown" form, nothing is invented. The names are shared (`Arc<str>`):
+/// a page of a thousand uploads usually names one or two identities, and readers of backend
+/// pages and of the store hand out one allocation per identity, not two per upload.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {
-    pub id: Option<String>,
-    pub display_name: Option<String>,
+    pub id: Option<Arc<str>>,
+    pub display_name: Option<Arc<str>>,
 }
 
 impl Identity {
-    pub fn named(id: impl Into<String>, display_name: impl Into<String>) -> Self {
+    pub fn named(id: impl Into<Arc<str>>, display_name: impl Into<Arc<str>>) -> Self {
         Self {
             id: Some(id.into()),
             display_name: Some(display_name.into()),

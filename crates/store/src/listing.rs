@@ -79,9 +79,9 @@ fn sql(lower: &Lower, bounded: bool) -> &'static str {
 }
 
 fn identity(id: Option<String>, name: Option<String>) -> Option<Identity> {
-    (id.is_some() || name.is_some()).then_some(Identity {
-        id,
-        display_name: name,
+    (id.is_some() || name.is_some()).then(|| Identity {
+        id: id.map(Into::into),
+        display_name: name.map(Into::into),
     })
 }
 
