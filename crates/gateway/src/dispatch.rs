@@ -23,14 +23,19 @@ pub struct Dispatch {
     access: Arc<Access>,
     /// How long a backend may go silent in the middle of a forwarded answer.
     idle: Duration,
+    /// Slots for the operations answered here: each holds a backend page and builds an
+    /// answer, so they are a bulkhead on memory. A forwarded stream holds a fixed window and
+    /// takes no slot.
+    working: Arc<tokio::sync::Semaphore>,
 }
 
 impl Dispatch {
-    pub fn new(router: Arc<Router>, access: Arc<Access>, idle: Duration) -> Self {
+    pub fn new(router: Arc<Router>, access: Arc<Access>, idle: Duration, working: usize) -> Self {
         Self {
             router,
             access,
             idle,
+            working: Arc::new(tokio::sync::Semaphore::new(working.max(1))),
         }
     }
 }
@@ -63,7 +68,14 @@ impl Dispatch {
             ));
         };
         match decoded {
-            Decoded::Op(op) => self.serve(req, caller, op, principal).await,
+            Decoded::Op(op) => {
+                let working = Arc::clone(&self.working);
+                let _slot = working
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::internal("the gateway is shutting down"))?;
+                self.serve(req, caller, op, principal).await
+            }
             Decoded::Forward(target) => {
                 crate::forward::forward(self.router, self.idle, req, caller, target).await
             }

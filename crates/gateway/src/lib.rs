@@ -59,6 +59,8 @@ pub struct GatewayConfig {
     pub limits: Limits,
     /// Requests served at once; beyond it the caller gets its dialect's 503 at once.
     pub max_concurrency: usize,
+    /// Requests the gateway answers itself doing their work at once; more wait.
+    pub max_working: usize,
     /// Failed logins allowed per user name and per client address.
     pub login: LoginLimits,
     /// The dialects whose credentials are refused over plain HTTP.
@@ -107,6 +109,7 @@ where
             router,
             access,
             config.limits.body_read_timeout,
+            config.max_working,
         ));
     BoxCloneSyncService::new(service)
 }

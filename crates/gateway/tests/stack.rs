@@ -290,6 +290,7 @@ async fn the_assembled_stack_authenticates_authorizes_and_dispatches() {
         }],
         limits: Limits::default(),
         max_concurrency: 8,
+        max_working: 64,
         login: Default::default(),
         require_tls_for: Vec::new(),
     };

@@ -73,6 +73,10 @@ pub struct ServerSection {
     /// The backend of buckets no route matches: `embedded` or a name from `[backends]`.
     pub default_backend: String,
     pub max_concurrency: usize,
+    /// Of those, the requests the gateway answers itself (listings, control operations) that
+    /// hold a backend page or build an answer at once; more wait their turn. Bounds memory:
+    /// a 1000-upload listing holds about 650 KB while it runs.
+    pub max_working: usize,
     /// Connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
     pub max_header_bytes: usize,
@@ -101,6 +105,7 @@ impl Default for ServerSection {
             default_dialect: DialectName::S3,
             default_backend: "embedded".into(),
             max_concurrency: 1024,
+            max_working: 64,
             max_connections: server.max_connections,
             max_header_bytes: limits.max_header_bytes,
             max_body_bytes: limits.max_body_bytes,
@@ -360,6 +365,9 @@ impl Config {
         if self.server.max_concurrency == 0 {
             problems.push("server.max_concurrency must be at least 1".into());
         }
+        if self.server.max_working == 0 {
+            problems.push("server.max_working must be at least 1".into());
+        }
         if self.server.max_header_bytes < 1024 {
             problems.push("server.max_header_bytes must be at least 1024".into());
         }
@@ -490,6 +498,7 @@ impl Config {
                 body_read_timeout: Duration::from_secs(self.server.body_read_timeout_secs),
             },
             max_concurrency: self.server.max_concurrency,
+            max_working: self.server.max_working,
             // Without TLS there is nothing to require; the warning at start says so.
             require_tls_for: if self.tls.enabled {
                 self.tls

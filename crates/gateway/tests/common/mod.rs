@@ -43,6 +43,7 @@ pub async fn serve_store(
         users,
         limits: Limits::default(),
         max_concurrency: 64,
+        max_working: 64,
         login: Default::default(),
         require_tls_for: Vec::new(),
     };
