@@ -1,0 +1,21 @@
+"""The long-run drivers kept working: a short run of scripts/perf-peers' driver (the full run
+compares dragoman with nginx and haproxy; see BENCHMARKS.md)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import binary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_perf_peers_smoke():
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "peers.py"), "--bin", str(binary()),
+                          "--smoke"], capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, RUST_LOG="warn"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for row in ("| BOS -> BOS | 10 |", "| S3 -> S3 | 1000 |", "| S3 -> embedded store | 1000 |",
+                "| dragoman S3 -> BOS | 1000 |", "| haproxy | 10 |"):
+        assert row in out.stdout, out.stdout
