@@ -157,58 +157,73 @@ impl Router {
 
     /// Every backend's buckets, under the caller's names, each listed by the backend it routes to.
     async fn list_buckets(&self) -> Result<Outcome, Error> {
-        let mut backends: Vec<(&Arc<dyn Backend>, Option<&Route>)> = vec![(&self.default, None)];
-        for r in &self.routes {
-            backends.push((&r.backend, Some(r)));
-        }
         let mut all: Vec<Bucket> = Vec::new();
-        let mut asked: Vec<&Arc<dyn Backend>> = Vec::new();
-        for (backend, _) in &backends {
-            if asked.iter().any(|b| Arc::ptr_eq(b, backend)) {
-                continue;
-            }
-            asked.push(backend);
-            let found = match backend.execute(Operation::ListBuckets).await {
-                Ok(Outcome::Buckets(found)) => found,
-                // A backend whose API cannot list buckets shows none: naming the routes'
-                // literal patterns would show buckets whether or not they exist.
-                Err(Error::NotImplemented { .. }) => {
-                    tracing::warn!(backend = backend.name(), "backend cannot list its buckets");
-                    Vec::new()
-                }
-                Ok(_) => {
-                    return Err(Error::internal(format!(
-                        "{} answered a bucket listing with something else",
-                        backend.name()
-                    )));
-                }
-                Err(e) => return Err(e),
-            };
-            for b in found {
-                // The caller's names this backend bucket can have: through any route to this
-                // backend, or as itself when this is the default backend.
-                let mut names: Vec<String> = self
-                    .routes
-                    .iter()
-                    .filter(|r| Arc::ptr_eq(&r.backend, backend))
-                    .filter_map(|r| r.caller_name(&b.name))
-                    .collect();
-                names.push(b.name.clone());
-                for name in names {
-                    if self.owned_by(&name, backend)
-                        && self.resolve(&name).1 == b.name
-                        && !all.iter().any(|x| x.name == name)
-                    {
-                        all.push(Bucket {
-                            name,
-                            created: b.created,
-                        });
-                    }
+        for (_, found) in self.buckets_by_backend().await {
+            for b in found? {
+                if !all.iter().any(|x| x.name == b.name) {
+                    all.push(b);
                 }
             }
         }
         all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Outcome::Buckets(all))
+    }
+
+    /// Each backend's buckets under the caller's names, or the error that backend answered:
+    /// for a fleet-wide walk that goes on past a backend that is down.
+    pub async fn buckets_by_backend(&self) -> Vec<(String, Result<Vec<Bucket>, Error>)> {
+        let mut backends: Vec<&Arc<dyn Backend>> = vec![&self.default];
+        for r in &self.routes {
+            if !backends.iter().any(|b| Arc::ptr_eq(b, &r.backend)) {
+                backends.push(&r.backend);
+            }
+        }
+        let mut out = Vec::with_capacity(backends.len());
+        for backend in backends {
+            let found = match backend.execute(Operation::ListBuckets).await {
+                Ok(Outcome::Buckets(found)) => Ok(self.caller_names(backend, found)),
+                // A backend whose API cannot list buckets shows none: naming the routes'
+                // literal patterns would show buckets whether or not they exist.
+                Err(Error::NotImplemented { .. }) => {
+                    tracing::warn!(backend = backend.name(), "backend cannot list its buckets");
+                    Ok(Vec::new())
+                }
+                Ok(_) => Err(Error::internal(format!(
+                    "{} answered a bucket listing with something else",
+                    backend.name()
+                ))),
+                Err(e) => Err(e),
+            };
+            out.push((backend.name().to_owned(), found));
+        }
+        out
+    }
+
+    /// A backend's buckets under the names callers use for them: through any route to the
+    /// backend, or as themselves when it is the default backend, if that name routes back.
+    fn caller_names(&self, backend: &Arc<dyn Backend>, found: Vec<Bucket>) -> Vec<Bucket> {
+        let mut all: Vec<Bucket> = Vec::new();
+        for b in found {
+            let mut names: Vec<String> = self
+                .routes
+                .iter()
+                .filter(|r| Arc::ptr_eq(&r.backend, backend))
+                .filter_map(|r| r.caller_name(&b.name))
+                .collect();
+            names.push(b.name.clone());
+            for name in names {
+                if self.owned_by(&name, backend)
+                    && self.resolve(&name).1 == b.name
+                    && !all.iter().any(|x| x.name == name)
+                {
+                    all.push(Bucket {
+                        name,
+                        created: b.created,
+                    });
+                }
+            }
+        }
+        all
     }
 }
 

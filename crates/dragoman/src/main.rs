@@ -2,6 +2,7 @@
 
 mod backends;
 mod config;
+mod sweep;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ enum Command {
         #[arg(long, env = "DRAGOMAN_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Find the multipart uploads abandoned across every backend, and abort them with
+    /// --abort. Exits 1 if anything failed.
+    Sweep(sweep::cli::Args),
 }
 
 /// mimalloc instead of glibc's allocator: measured with scripts/perf-peers, glibc mapped and
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Sweep(args) => sweep::cli::run(args),
         Command::Serve { config } => {
             let config = match Config::load(config.as_deref()) {
                 Ok(c) => c,
@@ -95,7 +100,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str, format: LogFormat) {
+pub(crate) fn init_tracing(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
