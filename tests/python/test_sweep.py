@@ -223,3 +223,43 @@ def test_bad_arguments_are_refused(front):
                          (("--before", "soon"), "RFC 3339"), (("--older-than", "1d", "--backend", "nope"), "no backend")]:
         out = sweep(front, *args, check=False)
         assert out.returncode == 2 and needle in out.stderr, (args, out.stderr)
+
+
+def test_the_same_sweep_over_http_with_the_admin_token(tmp_path):
+    import requests
+    token = "sweep-admin-token-0123456789"
+    gw = Dragoman(tmp_path, env={"DRAGOMAN_ADMIN__TOKEN": token}).start()
+    try:
+        s3 = gw.client()
+        s3.create_bucket(Bucket="http-sweep")
+        old = [s3.create_multipart_upload(Bucket="http-sweep", Key=f"o{i}")["UploadId"] for i in range(4)]
+        time.sleep(2.2)
+        new = s3.create_multipart_upload(Bucket="http-sweep", Key="n")["UploadId"]
+        url = f"{gw.admin}/admin/sweep?older_than=2s"
+        assert requests.post(url, timeout=30).status_code == 401
+        assert requests.post(url, headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
+        auth = {"Authorization": f"Bearer {token}"}
+        assert requests.get(url, headers=auth, timeout=30).status_code == 405
+        assert requests.post(f"{gw.admin}/admin/sweep", headers=auth, timeout=30).status_code == 400
+        dry = requests.post(url, headers=auth, timeout=60)
+        assert dry.status_code == 200, dry.text
+        assert by_bucket(dry.json())["http-sweep"]["found"] == 4 and dry.json()["dry_run"] is True
+        assert len(s3_ids(gw, "http-sweep")) == 5
+        done = requests.post(url + "&abort=true", headers=auth, timeout=60)
+        assert done.status_code == 200, done.text
+        assert by_bucket(done.json())["http-sweep"]["aborted"] == 4
+        assert s3_ids(gw, "http-sweep") == [new]
+        metrics = requests.get(f"{gw.admin}/metrics", timeout=5).text
+        assert 'dragoman_sweep_uploads_aborted_total{backend="embedded"} 4' in metrics
+        assert 'dragoman_sweep_uploads_found_total{backend="embedded"} 8' in metrics
+        assert "dragoman_sweep_oldest_upload_age_seconds" in metrics
+        assert old
+    finally:
+        assert gw.stop() == 0
+    # Without a token, the endpoint is off.
+    off = Dragoman(tmp_path / "off").start() if (tmp_path / "off").mkdir() is None else None
+    try:
+        r = requests.post(f"{off.admin}/admin/sweep?older_than=1d", timeout=10)
+        assert r.status_code == 404 and "admin.token" in r.text
+    finally:
+        off.stop()

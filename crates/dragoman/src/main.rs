@@ -123,7 +123,7 @@ async fn run(config: Config) -> Result<(), String> {
     let store = Arc::new(Store::open(&config.store.data_dir).map_err(|e| e.to_string())?);
     let (embedded, embedded_breaker) = dragoman_backend::embedded(Arc::clone(&store), &metrics);
     let (router, breakers) = backends::build(&config, (embedded, embedded_breaker), &metrics)?;
-    let stack = dragoman_gateway::stack(config.gateway()?, router, &metrics);
+    let stack = dragoman_gateway::stack(config.gateway()?, Arc::clone(&router), &metrics);
     let tls = config.tls()?;
     let addr = config.listen()?;
     let listener = TcpListener::bind(addr)
@@ -140,7 +140,14 @@ async fn run(config: Config) -> Result<(), String> {
         let admin_local = admin_listener.local_addr().map_err(|e| e.to_string())?;
         // Weak: the store must close on shutdown, whatever the admin task still holds.
         let checked = Arc::downgrade(&store);
+        let sweep = config.admin.token.as_ref().map(|token| {
+            (
+                sweep::http::hook(Arc::clone(&router), metrics.clone()),
+                Arc::<str>::from(token.expose()),
+            )
+        });
         let admin = Admin {
+            sweep,
             metrics: metrics.clone(),
             readiness: readiness.clone(),
             breakers,

@@ -1,6 +1,7 @@
 //! The admin listener, on its own address so that it can stay private while the gateway's
-//! port is exposed: `/healthz` (the process serves), `/readyz` (it should get traffic) and
-//! `/metrics` (Prometheus text).
+//! port is exposed: `/healthz` (the process serves), `/readyz` (it should get traffic),
+//! `/metrics` (Prometheus text) and `POST /admin/sweep` (a sweep of abandoned uploads, with
+//! the configured admin token).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,9 +18,16 @@ use tokio::net::TcpListener;
 
 use crate::{Body, Readiness};
 
+/// Runs a sweep for `POST /admin/sweep` from the request's query: its status and JSON body.
+pub type SweepHook = Arc<
+    dyn Fn(String) -> futures_util::future::BoxFuture<'static, (StatusCode, String)> + Send + Sync,
+>;
+
 /// What the admin endpoints report on.
 #[derive(Clone)]
 pub struct Admin {
+    /// `POST /admin/sweep`, when configured: the hook and the bearer token it requires.
+    pub sweep: Option<(SweepHook, Arc<str>)>,
     pub metrics: Metrics,
     pub readiness: Readiness,
     pub breakers: Vec<Arc<Breaker>>,
@@ -86,6 +94,50 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// `POST /admin/sweep?older_than=7d[&abort=true&buckets=…&backend=…&prefix=…]`, with
+    /// `Authorization: Bearer <admin token>`.
+    async fn sweep<B>(&self, req: &Request<B>) -> Response<Body> {
+        let json = |status: StatusCode, body: String| {
+            let mut resp = Response::new(crate::context::full(Bytes::from(body)));
+            *resp.status_mut() = status;
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            resp
+        };
+        let error = |status: StatusCode, message: &str| {
+            json(
+                status,
+                format!("{}\n", serde_json::json!({ "error": message })),
+            )
+        };
+        let Some((hook, token)) = &self.sweep else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "sweeping over HTTP is off: set admin.token (or admin.token_file)",
+            );
+        };
+        if req.method() != Method::POST {
+            return error(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+        }
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into();
+        if !matches {
+            return error(StatusCode::UNAUTHORIZED, "a valid admin token is required");
+        }
+        let (status, body) = hook(req.uri().query().unwrap_or_default().to_owned()).await;
+        json(status, body)
+    }
+}
+
 /// Serves the admin endpoints on `listener` until `shutdown` completes.
 pub async fn serve_admin(listener: TcpListener, admin: Admin, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
@@ -99,8 +151,15 @@ pub async fn serve_admin(listener: TcpListener, admin: Admin, shutdown: impl Fut
                 let admin = admin.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let resp = admin.answer(&req);
-                        async move { Ok::<_, Infallible>(resp) }
+                        let admin = admin.clone();
+                        async move {
+                            let resp = if req.uri().path() == "/admin/sweep" {
+                                admin.sweep(&req).await
+                            } else {
+                                admin.answer(&req)
+                            };
+                            Ok::<_, Infallible>(resp)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .timer(TokioTimer::new())

@@ -35,7 +35,7 @@ use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 pub use access::{Access, User};
-pub use admin::{Admin, serve_admin};
+pub use admin::{Admin, SweepHook, serve_admin};
 pub use auth::{Authenticate, Authorize};
 pub use check::{Check, CheckLayer};
 pub use context::{Body, Caller, ClientAddr, Payload, Transport, full};

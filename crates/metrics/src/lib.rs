@@ -78,6 +78,9 @@ struct Inner {
     retries: Family<BackendLabels, Counter>,
     breaker: Family<BackendLabels, Gauge>,
     store_page_seconds: Histogram,
+    sweep_found: Family<BackendLabels, Counter>,
+    sweep_aborted: Family<BackendLabels, Counter>,
+    sweep_oldest: Family<BackendLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -145,6 +148,24 @@ impl Metrics {
             "Time the embedded store takes to read one listing page",
             store_page_seconds.clone(),
         );
+        let sweep_found = Family::<BackendLabels, Counter>::default();
+        registry.register(
+            "sweep_uploads_found",
+            "Abandoned uploads sweeps found, by backend",
+            sweep_found.clone(),
+        );
+        let sweep_aborted = Family::<BackendLabels, Counter>::default();
+        registry.register(
+            "sweep_uploads_aborted",
+            "Abandoned uploads sweeps aborted, by backend",
+            sweep_aborted.clone(),
+        );
+        let sweep_oldest = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "sweep_oldest_upload_age_seconds",
+            "Age of the oldest abandoned upload the last sweep saw, by backend",
+            sweep_oldest.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -163,6 +184,9 @@ impl Metrics {
                 retries,
                 breaker,
                 store_page_seconds,
+                sweep_found,
+                sweep_aborted,
+                sweep_oldest,
             }),
         }
     }
@@ -246,6 +270,28 @@ impl Metrics {
 
     pub fn store_page(&self, took: Duration) {
         self.inner.store_page_seconds.observe(took.as_secs_f64());
+    }
+
+    /// One bucket's sweep: the abandoned uploads found and aborted.
+    pub fn sweep(&self, backend: &str, found: u64, aborted: u64) {
+        let labels = BackendLabels {
+            backend: Arc::from(backend),
+        };
+        self.inner.sweep_found.get_or_create(&labels).inc_by(found);
+        self.inner
+            .sweep_aborted
+            .get_or_create(&labels)
+            .inc_by(aborted);
+    }
+
+    /// The age in seconds of the oldest abandoned upload a sweep saw on a backend (0: none).
+    pub fn sweep_oldest(&self, backend: &str, age_secs: i64) {
+        self.inner
+            .sweep_oldest
+            .get_or_create(&BackendLabels {
+                backend: Arc::from(backend),
+            })
+            .set(age_secs);
     }
 }
 

@@ -211,12 +211,16 @@ impl Default for LogSection {
 pub struct AdminSection {
     /// `/healthz`, `/readyz` and `/metrics`; empty disables the admin listener.
     pub listen: String,
+    /// The bearer token `POST /admin/sweep` requires; unset, sweeping over HTTP is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<dragoman_model::Secret>,
 }
 
 impl Default for AdminSection {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9001".into(),
+            token: None,
         }
     }
 }

@@ -13,6 +13,7 @@
 //!   so an interrupted sweep resumes without repeating work.
 
 pub mod cli;
+pub mod http;
 mod report;
 mod state;
 
@@ -96,7 +97,7 @@ pub async fn run(
     router: &Arc<Router>,
     opts: &Options,
     state: &mut State,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Report {
     let mut report = Report::new(opts.cutoff, !opts.abort);
     let mut buckets: Vec<String> = Vec::new();
