@@ -1,5 +1,5 @@
-"""The long-run drivers kept working: a short run of scripts/perf-peers' driver (the full run
-compares dragoman with nginx and haproxy; see BENCHMARKS.md)."""
+"""The long-run drivers keep working: a short run of scripts/perf-peers' driver (the full run
+compares dragoman with nginx and haproxy) and of scripts/sweep-bench's (see BENCHMARKS.md)."""
 
 import os
 import subprocess
@@ -19,3 +19,11 @@ def test_perf_peers_smoke():
     for row in ("| BOS -> BOS | 10 |", "| S3 -> S3 | 1000 |", "| S3 -> embedded store | 1000 |",
                 "| dragoman S3 -> BOS | 1000 |", "| haproxy | 10 |"):
         assert row in out.stdout, out.stdout
+
+
+def test_sweep_bench_smoke():
+    """scripts/sweep-bench's driver on small buckets (the full run is 100,000 and 5,000)."""
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "sweep.py"), "--bin", str(binary()),
+                          "--embedded", "300", "--localstack", "50"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "| embedded | 300 |" in out.stdout, out.stdout
