@@ -263,3 +263,62 @@ def test_the_same_sweep_over_http_with_the_admin_token(tmp_path):
         assert r.status_code == 404 and "admin.token" in r.text
     finally:
         off.stop()
+
+
+def test_sizes_come_from_list_parts(tmp_path):
+    """--sizes: one ListParts per S3 and BOS upload (here the BOS stand-in and LocalStack)."""
+    import io
+
+    from bos_standin import BosStandIn
+
+    with BosStandIn("sizes-backend-ak", "sizes-backend-sk") as standin:
+        extra = f"""
+[backends.bos-parts]
+kind = "bos"
+endpoint = "{standin.endpoint}"
+access_key = "sizes-backend-ak"
+secret_key = "sizes-backend-sk"
+
+[[routes]]
+buckets = "sz-bos"
+backend = "bos-parts"
+"""
+        if LOCALSTACK:
+            extra += f"""
+[backends.lake]
+kind = "s3"
+endpoint = "{LOCALSTACK}"
+access_key = "test"
+secret_key = "test"
+
+[[routes]]
+buckets = "sz-s3"
+backend = "lake"
+"""
+        gw = Dragoman(tmp_path, extra).start()
+        try:
+            bos = gw.bos()
+            bos.create_bucket("sz-bos")
+            up = bos.initiate_multipart_upload("sz-bos", "big").upload_id
+            for n, size in ((1, 1000), (2, 234)):
+                bos.upload_part("sz-bos", "big", up, n, size, io.BytesIO(b"x" * size))
+            s3 = gw.client()
+            if LOCALSTACK:
+                s3.create_bucket(Bucket="sz-s3")
+                u = s3.create_multipart_upload(Bucket="sz-s3", Key="big")["UploadId"]
+                s3.upload_part(Bucket="sz-s3", Key="big", UploadId=u, PartNumber=1, Body=b"y" * 4321)
+            s3.create_bucket(Bucket="sz-emb")
+            s3.create_multipart_upload(Bucket="sz-emb", Key="k")
+            time.sleep(2.2)
+            env = dict(os.environ, DRAGOMAN_STORE__DATA_DIR=str(gw.data), RUST_LOG="warn")
+            out = subprocess.run([str(binary()), "sweep", "--config", str(gw.config), "--older-than", "2s",
+                                  "--buckets", "sz-*", "--sizes", "--format", "json"],
+                                 capture_output=True, text=True, env=env, timeout=120)
+            assert out.returncode == 0, out.stdout + out.stderr
+            lines = by_bucket(json.loads(out.stdout))
+            assert lines["sz-bos"]["bytes"] == 1234
+            if LOCALSTACK:
+                assert lines["sz-s3"]["bytes"] == 4321
+            assert lines["sz-emb"]["bytes"] == 0, "the embedded store keeps uploads, not their data"
+        finally:
+            gw.stop()

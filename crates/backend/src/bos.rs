@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use dragoman_dialect::StreamBody;
 use dragoman_dialect_bos::client::{
     Endpoint, bucket_request, list_request, parse_buckets, parse_error, parse_initiate, parse_list,
-    sign_parts, sign_request,
+    parse_parts, sign_parts, sign_request,
 };
 use dragoman_model::Error;
 use dragoman_model::{Operation, Outcome};
@@ -126,6 +126,40 @@ impl Client for BosClient {
             }
             Call::Op(op) => Err(unsupported("bos", &op)),
         }
+    }
+
+    async fn upload_size(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        let (mut total, mut marker) = (0u64, String::new());
+        // A bound on pages: 10,000 parts at most, 1000 per page.
+        for _ in 0..20 {
+            let mut query = vec![("uploadId", upload_id)];
+            if !marker.is_empty() {
+                query.push(("partNumberMarker", marker.as_str()));
+            }
+            let (status, body) = self
+                .object_call(Method::GET, bucket, Some(key), &query, &[])
+                .await?;
+            if status != 200 {
+                return Err(parse_error(status, &body, bucket, Some(upload_id)));
+            }
+            let (size, next) = parse_parts(&body)?;
+            total = total.saturating_add(size);
+            match next {
+                Some(n) => marker = n.to_string(),
+                None => return Ok(Some(total)),
+            }
+        }
+        Err(Error::BadBackendAnswer {
+            message: format!(
+                "{}: ListParts of {upload_id} does not end",
+                self.config.name
+            ),
+        })
     }
 
     fn forwards(&self) -> Option<&'static str> {

@@ -160,6 +160,16 @@ pub trait Client: Send + Sync + 'static {
 
     async fn call(&self, call: Call) -> Result<Reply, Error>;
 
+    /// The bytes an upload's parts hold (ListParts, every page), when the protocol can say.
+    async fn upload_size(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
+
     /// The caller dialect whose requests this protocol takes as they are (`s3` for an S3
     /// service), if any.
     fn forwards(&self) -> Option<&'static str> {

@@ -54,6 +54,16 @@ pub trait Backend: Send + Sync + 'static {
     /// Answers one canonical operation. Errors are canonical errors, never panics.
     async fn execute(&self, op: Operation) -> Result<Outcome, Error>;
 
+    /// The bytes an upload's parts hold, where the backend's API says (S3 and BOS ListParts).
+    async fn upload_size(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
+
     /// The caller dialect whose requests this backend takes as they are, if any.
     fn forwards(&self) -> Option<&'static str> {
         None
@@ -82,6 +92,7 @@ pub fn backend(
     let name: Arc<str> = Arc::from(name);
     let (kind, caps) = (client.kind(), client.capabilities());
     let (stack, breaker) = outbound::stack(&name, Arc::clone(&client), outbound, metrics);
+    let sizes = Arc::clone(&client);
     let forwarder = client.forwards().is_some().then(|| forward::Forwarder {
         name: Arc::clone(&name),
         client,
@@ -90,7 +101,11 @@ pub fn backend(
         head_timeout: outbound.timeout,
     });
     (
-        Arc::new(Planner::new(name, kind, caps, stack, snapshot).with_forwarder(forwarder)),
+        Arc::new(
+            Planner::new(name, kind, caps, stack, snapshot)
+                .with_forwarder(forwarder)
+                .with_sizes(sizes),
+        ),
         breaker,
     )
 }

@@ -286,6 +286,19 @@ impl Backend for Router {
         "router"
     }
 
+    async fn upload_size(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        let (backend, there) = self.resolve(bucket);
+        backend
+            .upload_size(&there, key, upload_id)
+            .await
+            .map_err(|e| rename_error(e, bucket))
+    }
+
     async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
         let Some(bucket) = op.bucket().map(str::to_owned) else {
             return match op {

@@ -130,6 +130,40 @@ impl Client for S3Client {
         }
     }
 
+    async fn upload_size(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        let (mut total, mut marker) = (0u64, String::new());
+        // A bound on pages: 10,000 parts at most, 1000 per page.
+        for _ in 0..20 {
+            let mut query = vec![("uploadId", upload_id)];
+            if !marker.is_empty() {
+                query.push(("part-number-marker", marker.as_str()));
+            }
+            let (status, body) = self
+                .object_call(Method::GET, bucket, Some(key), &query, &[], Bytes::new())
+                .await?;
+            if status != 200 {
+                return Err(s3::parse_error(status, &body, bucket, Some(upload_id)));
+            }
+            let (size, next) = s3::parse_parts(&body)?;
+            total = total.saturating_add(size);
+            match next {
+                Some(n) => marker = n.to_string(),
+                None => return Ok(Some(total)),
+            }
+        }
+        Err(Error::BadBackendAnswer {
+            message: format!(
+                "{}: ListParts of {upload_id} does not end",
+                self.config.name
+            ),
+        })
+    }
+
     fn forwards(&self) -> Option<&'static str> {
         Some("s3")
     }

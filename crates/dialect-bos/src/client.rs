@@ -442,3 +442,46 @@ mod tests {
         );
     }
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PartsBody {
+    #[serde(default)]
+    parts: Vec<PartBody>,
+    #[serde(default)]
+    is_truncated: bool,
+    next_part_number_marker: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PartBody {
+    size: u64,
+}
+
+/// One page of a BOS ListParts answer: the parts' total size, and the next part-number marker
+/// when the listing is truncated.
+pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
+    let p: PartsBody = serde_json::from_slice(body)
+        .map_err(|e| bad(format!("BOS part listing is not a ListParts answer: {e}")))?;
+    let total = p
+        .parts
+        .iter()
+        .fold(0u64, |sum, part| sum.saturating_add(part.size));
+    Ok((total, p.next_part_number_marker.filter(|_| p.is_truncated)))
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+
+    #[test]
+    fn part_listings_add_up() {
+        let body = br#"{"bucket":"b","parts":[{"partNumber":1,"size":100},{"partNumber":2,"size":23}],"isTruncated":true,"nextPartNumberMarker":2}"#;
+        assert_eq!(parse_parts(body).ok(), Some((123, Some(2))));
+        assert_eq!(
+            parse_parts(br#"{"parts":[],"isTruncated":false}"#).ok(),
+            Some((0, None))
+        );
+        assert!(parse_parts(b"<html/>").is_err());
+    }
+}

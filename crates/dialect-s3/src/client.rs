@@ -216,7 +216,7 @@ fn root_element(text: &str) -> Option<&str> {
     }
 }
 
-pub use crate::page::parse_list;
+pub use crate::page::{parse_list, parse_parts};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -206,6 +206,53 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     Ok(page)
 }
 
+/// One page of a `ListPartsResult`: the parts' total size, and the next part-number marker
+/// when the listing is truncated.
+pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
+    let text = std::str::from_utf8(body).map_err(|_| bad("S3 part listing is not UTF-8"))?;
+    let mut scanner = Scanner::new(text);
+    let not_xml = |e: &str| bad(format!("S3 part listing is not well-formed XML: {e}"));
+    let mut path: Vec<&str> = Vec::with_capacity(4);
+    let (mut total, mut truncated, mut next) = (0u64, false, None);
+    let foreign = || bad("S3 answered something other than a ListPartsResult");
+    while let Some(token) = scanner.next_token().map_err(not_xml)? {
+        match token {
+            Token::Start(name) => {
+                if path.is_empty() && name != "ListPartsResult" {
+                    return Err(foreign());
+                }
+                path.push(name);
+            }
+            Token::Empty(name) if path.is_empty() && name != "ListPartsResult" => {
+                return Err(foreign());
+            }
+            Token::End(_) => {
+                path.pop();
+            }
+            Token::Text(raw) => {
+                let v = unescape(raw).map_err(not_xml)?;
+                let number = |what: &str| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| bad(format!("S3 part listing has {what} {v:?}")))
+                };
+                match path.as_slice() {
+                    ["ListPartsResult", "Part", "Size"] => {
+                        total = total.saturating_add(number("Size")?)
+                    }
+                    ["ListPartsResult", "IsTruncated"] => truncated = v.trim() == "true",
+                    ["ListPartsResult", "NextPartNumberMarker"] => {
+                        next = Some(number("NextPartNumberMarker")?)
+                    }
+                    _ => {}
+                }
+            }
+            Token::CData(_) | Token::Empty(_) => {}
+        }
+    }
+    Ok((total, next.filter(|_| truncated)))
+}
+
 fn append<'a>(value: &mut Cow<'a, str>, piece: Cow<'a, str>) {
     if value.is_empty() {
         *value = piece;
@@ -339,6 +386,19 @@ mod tests {
             );
         }
         assert!(parse_list(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn part_listings_add_up() {
+        let xml = "<ListPartsResult><Bucket>b</Bucket><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>\
+<Part><PartNumber>1</PartNumber><Size>5242880</Size></Part><Part><PartNumber>2</PartNumber><Size>17</Size></Part></ListPartsResult>";
+        assert_eq!(parse_parts(xml.as_bytes()).ok(), Some((5_242_897, Some(2))));
+        let last = "<ListPartsResult><IsTruncated>false</IsTruncated><NextPartNumberMarker>9</NextPartNumberMarker></ListPartsResult>";
+        assert_eq!(parse_parts(last.as_bytes()).ok(), Some((0, None)));
+        assert!(parse_parts(b"<Error/>").is_err());
+        assert!(
+            parse_parts(b"<ListPartsResult><Part><Size>x</Size></Part></ListPartsResult>").is_err()
+        );
     }
 
     #[test]

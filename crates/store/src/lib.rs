@@ -17,7 +17,7 @@ use dragoman_model::{
     Bucket, Error, Identity, ListUploads, NewUpload, StorageClass, Timestamp, Upload, UploadState,
     UploadsPage,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 pub use ids::{initiated_of, new_upload_id};
 
@@ -150,6 +150,10 @@ impl Store {
         self.readers.lock().map_or(0, |p| p.open)
     }
 
+    /// Runs `f` with the writer. Its transactions begin `IMMEDIATE`: they take the write lock
+    /// first, waiting on the busy timeout for another process (`dragoman sweep` beside a
+    /// running gateway); a deferred one that read first could not be upgraded once another
+    /// connection had written, and failed at once.
     fn write<T>(&self, f: impl FnOnce(&mut Writer) -> Result<T, Error>) -> Result<T, Error> {
         let mut w = self.writer.lock().map_err(lock_err)?;
         f(&mut w)
@@ -180,7 +184,10 @@ impl Store {
     /// Deletes an empty bucket; refuses while it holds uploads.
     pub fn delete_bucket(&self, name: &str) -> Result<(), Error> {
         self.write(|w| {
-            let tx = w.conn.transaction().map_err(db_err)?;
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             if !bucket_exists(&tx, name)? {
                 return Err(Error::NoSuchBucket {
                     bucket: name.to_owned(),
@@ -253,7 +260,10 @@ impl Store {
                 checksum_type: new.checksum_type.clone(),
                 state: embedded_state(Timestamp::from_nanos(initiated)),
             };
-            let tx = w.conn.transaction().map_err(db_err)?;
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             if !bucket_exists(&tx, &new.bucket)? {
                 return Err(Error::NoSuchBucket {
                     bucket: new.bucket.clone(),
@@ -274,7 +284,10 @@ impl Store {
         uploads: impl IntoIterator<Item = Upload>,
     ) -> Result<(), Error> {
         self.write(|w| {
-            let tx = w.conn.transaction().map_err(db_err)?;
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             if !bucket_exists(&tx, bucket)? {
                 return Err(Error::NoSuchBucket {
                     bucket: bucket.to_owned(),
@@ -299,7 +312,10 @@ impl Store {
         upload_id: &str,
     ) -> Result<(), Error> {
         self.write(|w| {
-            let tx = w.conn.transaction().map_err(db_err)?;
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             if !bucket_exists(&tx, bucket)? {
                 return Err(Error::NoSuchBucket {
                     bucket: bucket.to_owned(),

@@ -33,6 +33,8 @@ pub struct Planner {
     outbound: Outbound,
     snapshots: snapshot::Snapshots,
     forwarder: Option<crate::forward::Forwarder>,
+    /// The client, for what is not a canonical operation (an upload's part sizes).
+    sizes: Option<Arc<dyn crate::Client>>,
 }
 
 impl Planner {
@@ -50,7 +52,13 @@ impl Planner {
             outbound,
             snapshots: snapshot::Snapshots::new(snapshot),
             forwarder: None,
+            sizes: None,
         }
+    }
+
+    pub(crate) fn with_sizes(mut self, client: Arc<dyn crate::Client>) -> Self {
+        self.sizes = Some(client);
+        self
     }
 
     /// Lets the backend take requests of its own protocol as they are.
@@ -221,6 +229,18 @@ impl Backend for Planner {
 
     fn forwards(&self) -> Option<&'static str> {
         self.forwarder.as_ref().and_then(|f| f.client.forwards())
+    }
+
+    async fn upload_size(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<u64>, Error> {
+        match &self.sizes {
+            Some(client) => client.upload_size(bucket, key, upload_id).await,
+            None => Ok(None),
+        }
     }
 
     async fn forward(

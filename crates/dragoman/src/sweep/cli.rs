@@ -34,9 +34,13 @@ pub struct Args {
     /// Abort what is found (without it, a dry run that only reports).
     #[arg(long)]
     abort: bool,
-    /// Aborts in flight at once.
+    /// Aborts (and part listings) in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Report the bytes S3 and BOS uploads hold (one ListParts per upload; Qumulo's listing
+    /// says so itself).
+    #[arg(long)]
+    sizes: bool,
     /// Remember finished work in this file, so an interrupted sweep resumes where it was.
     #[arg(long)]
     state: Option<PathBuf>,
@@ -86,6 +90,7 @@ pub fn run(args: Args) -> ExitCode {
         prefix: args.prefix,
         abort: args.abort,
         concurrency: args.concurrency,
+        sizes: args.sizes,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -60,6 +60,7 @@ fn options(query: &str, started: Timestamp) -> Result<Options, String> {
         prefix: q.get("prefix").cloned().unwrap_or_default(),
         abort,
         concurrency,
+        sizes: q.get("sizes").is_some_and(|v| v == "true"),
     })
 }
 

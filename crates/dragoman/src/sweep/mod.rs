@@ -40,8 +40,10 @@ pub struct Options {
     pub prefix: String,
     /// Abort what is found (otherwise a dry run).
     pub abort: bool,
-    /// Aborts in flight at once.
+    /// Aborts (and part listings) in flight at once.
     pub concurrency: usize,
+    /// Ask S3 and BOS backends what each upload's parts hold (ListParts per upload).
+    pub sizes: bool,
 }
 
 /// Parses `--older-than` (`90s`, `30m`, `12h`, `7d`, `2w`).
@@ -149,6 +151,9 @@ pub async fn run(
             }
             Ok(found) => {
                 line.record_found(&found);
+                if opts.sizes {
+                    line.bytes = sizes(router, &name, &found, opts.concurrency).await;
+                }
                 if opts.abort {
                     let down =
                         abort_all(router, &name, found, opts.concurrency, state, &mut line).await;
@@ -199,6 +204,42 @@ async fn abandoned(
             _ => return Ok(found),
         }
     }
+}
+
+/// The bytes the uploads hold: Qumulo's block counts where the listing has them, ListParts
+/// for the rest; `None` if the backend cannot say for some upload.
+async fn sizes(
+    router: &Arc<Router>,
+    bucket: &str,
+    found: &[Upload],
+    concurrency: usize,
+) -> Option<u64> {
+    if found.is_empty() {
+        return None;
+    }
+    let mut lookups = Vec::with_capacity(found.len());
+    for u in found {
+        let (router, bucket) = (Arc::clone(router), bucket.to_owned());
+        let (key, upload_id, blocks) = (u.key.clone(), u.upload_id.clone(), u.state.total_blocks);
+        lookups.push(async move {
+            if let Some(blocks) = blocks {
+                return Some(blocks.saturating_mul(4096));
+            }
+            match router.upload_size(&bucket, &key, &upload_id).await {
+                Ok(size) => size,
+                // Gone since it was listed: it holds nothing any more.
+                Err(Error::NoSuchUpload { .. }) => Some(0),
+                Err(e) => {
+                    tracing::warn!(%bucket, %upload_id, error = %e, "cannot list the parts of an upload");
+                    None
+                }
+            }
+        });
+    }
+    let each = futures_util::stream::iter(lookups).buffer_unordered(concurrency.max(1));
+    let all: Vec<Option<u64>> = each.collect().await;
+    all.into_iter()
+        .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)))
 }
 
 fn is_backend_down(e: &Error) -> bool {
