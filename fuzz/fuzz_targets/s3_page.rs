@@ -1,7 +1,7 @@
-//! What an S3 backend can send back: listing pages, bucket lists, error documents.
+//! What an S3 backend can send back: listing pages, part listings, bucket lists, errors.
 #![no_main]
 
-use dragoman_dialect_s3::client::{parse_buckets, parse_error, parse_list};
+use dragoman_dialect_s3::client::{parse_buckets, parse_error, parse_list, parse_parts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
             &dragoman_dialect_s3::request_meta(1),
         );
     }
+    let _ = parse_parts(data);
     let _ = parse_buckets(data);
     let _ = parse_error(400, data, "fuzz", Some("id"));
     let _ = parse_error(503, data, "fuzz", None);
