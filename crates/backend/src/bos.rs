@@ -13,7 +13,7 @@ use dragoman_model::Error;
 use dragoman_model::{Operation, Outcome};
 use http::Method;
 
-use crate::client::{Call, Capabilities, Client, Reply, unsupported};
+use crate::client::{Call, Capabilities, Client, Reply, sum_parts, unsupported};
 use crate::forward::{ForwardCall, Protocol, outgoing, send_streamed};
 use crate::http::{HttpOptions, client, now, send};
 use crate::markers::{created, head_outcome, marker_request, native_page};
@@ -134,12 +134,10 @@ impl Client for BosClient {
         key: &str,
         upload_id: &str,
     ) -> Result<Option<u64>, Error> {
-        let (mut total, mut marker) = (0u64, String::new());
-        // A bound on pages: 10,000 parts at most, 1000 per page.
-        for _ in 0..20 {
+        sum_parts(&self.config.name, upload_id, |marker| async move {
             let mut query = vec![("uploadId", upload_id)];
-            if !marker.is_empty() {
-                query.push(("partNumberMarker", marker.as_str()));
+            if let Some(m) = &marker {
+                query.push(("partNumberMarker", m.as_str()));
             }
             let (status, body) = self
                 .object_call(Method::GET, bucket, Some(key), &query, &[])
@@ -147,19 +145,9 @@ impl Client for BosClient {
             if status != 200 {
                 return Err(parse_error(status, &body, bucket, Some(upload_id)));
             }
-            let (size, next) = parse_parts(&body)?;
-            total = total.saturating_add(size);
-            match next {
-                Some(n) => marker = n.to_string(),
-                None => return Ok(Some(total)),
-            }
-        }
-        Err(Error::BadBackendAnswer {
-            message: format!(
-                "{}: ListParts of {upload_id} does not end",
-                self.config.name
-            ),
+            parse_parts(&body)
         })
+        .await
     }
 
     fn forwards(&self) -> Option<&'static str> {

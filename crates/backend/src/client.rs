@@ -196,6 +196,32 @@ pub trait Client: Send + Sync + 'static {
     }
 }
 
+/// The total size of an upload's parts from a paged ListParts: `page(marker)` fetches the
+/// page after `marker` (`None` first) and answers its parts' total size and the next marker.
+/// At most 20 pages (10,000 parts at 1000 per page), so a backend cannot make it loop.
+pub(crate) async fn sum_parts<F, Fut>(
+    backend: &str,
+    upload_id: &str,
+    mut page: F,
+) -> Result<Option<u64>, Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(u64, Option<u64>), Error>>,
+{
+    let (mut total, mut marker) = (0u64, None);
+    for _ in 0..20 {
+        let (size, next) = page(marker.take()).await?;
+        total = total.saturating_add(size);
+        match next {
+            Some(n) => marker = Some(n.to_string()),
+            None => return Ok(Some(total)),
+        }
+    }
+    Err(Error::BadBackendAnswer {
+        message: format!("{backend}: ListParts of {upload_id} does not end"),
+    })
+}
+
 /// The answer a client gives to an operation its protocol lacks.
 pub fn unsupported(kind: &str, op: &Operation) -> Error {
     Error::NotImplemented {
