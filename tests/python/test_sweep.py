@@ -137,9 +137,12 @@ def test_uploads_made_during_a_sweep_survive_it(front, remote):
     after = [i for i in during if int(i[:16], 16) / 1e9 > start + 0.001]
     before = [i for i in during if i not in after]
     assert after, "some uploads were made while the sweep ran"
-    assert report["aborted"] == 300 + len(before)
+    # Uploads made just before the start may or may not have been committed when the bucket
+    # was listed; those made after it are never touched, and all the old ones are gone.
+    assert 300 <= report["aborted"] <= 300 + len(before), report
     left = s3_ids(front, "sw-emb-live")
-    assert sorted(left) == sorted(after), "exactly the uploads made after the sweep started survive"
+    assert set(after) <= set(left), "an upload made after the sweep started was aborted"
+    assert set(left) <= set(during), "an old upload survived the sweep"
 
 
 def test_an_interrupted_sweep_resumes_and_aborts_each_upload_once(front, remote, tmp_path):

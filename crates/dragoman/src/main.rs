@@ -142,7 +142,8 @@ async fn run(config: Config) -> Result<(), String> {
         let checked = Arc::downgrade(&store);
         let sweep = config.admin.token.as_ref().map(|token| {
             (
-                sweep::http::hook(Arc::clone(&router), metrics.clone()),
+                // Weak, like the store check: shutdown must find the store unshared.
+                sweep::http::hook(Arc::downgrade(&router), metrics.clone()),
                 Arc::<str>::from(token.expose()),
             )
         });
@@ -188,7 +189,8 @@ async fn run(config: Config) -> Result<(), String> {
     if let Some((_, task)) = admin_task {
         let _ = task.await;
     }
-
+    // The router's embedded backend holds the store too.
+    drop(router);
     match Arc::try_unwrap(store) {
         Ok(store) => store.close().map_err(|e| e.to_string())?,
         Err(_) => {

@@ -64,12 +64,16 @@ fn options(query: &str, started: Timestamp) -> Result<Options, String> {
     })
 }
 
-pub fn hook(router: Arc<Router>, metrics: Metrics) -> SweepHook {
+/// The hook over the gateway's router, held weakly: a sweep needs it alive, shutdown needs
+/// to find the store behind it unshared.
+pub fn hook(router: std::sync::Weak<Router>, metrics: Metrics) -> SweepHook {
     let running = Arc::new(tokio::sync::Mutex::new(()));
     Arc::new(move |query: String| {
-        let (router, metrics, running) =
-            (Arc::clone(&router), metrics.clone(), Arc::clone(&running));
+        let (router, metrics, running) = (router.upgrade(), metrics.clone(), Arc::clone(&running));
         Box::pin(async move {
+            let Some(router) = router else {
+                return refused(StatusCode::SERVICE_UNAVAILABLE, "dragoman is shutting down");
+            };
             let Ok(_one) = running.try_lock() else {
                 return refused(StatusCode::CONFLICT, "a sweep is already running");
             };
