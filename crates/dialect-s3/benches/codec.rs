@@ -70,5 +70,43 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Verifying a boto3-style signed listing request (header form), the per-request cost every
+/// S3 caller pays.
+fn verify(c: &mut Criterion) {
+    let config = S3Config::default();
+    let url = "/bench?uploads&prefix=logs%2F2026%2F&max-uploads=1000&encoding-type=url";
+    let now = Timestamp::parse_rfc3339("2026-01-02T03:04:05Z").unwrap_or_default();
+    let (unsigned, ()) = http::Request::builder()
+        .uri(url)
+        .header("host", "127.0.0.1:9000")
+        .header(
+            "user-agent",
+            "Boto3/1.44.5 md/Botocore#1.44.5 ua/2.1 os/linux lang/python#3.11.7",
+        )
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    let req = http::Request::from_parts(unsigned, bytes::Bytes::new());
+    let signed = dragoman_dialect_s3::client::sign_request(
+        req,
+        "us-east-1",
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        now,
+    )
+    .unwrap();
+    let (parts, body) = signed.into_parts();
+    let secret = |k: &str| {
+        (k == "AKIDEXAMPLE").then(|| "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_owned())
+    };
+    assert_eq!(
+        dragoman_dialect_s3::verify(&config, &parts, &body, &secret, now),
+        Ok(Some("AKIDEXAMPLE".to_owned()))
+    );
+    c.bench_function("s3/verify_request", |b| {
+        b.iter(|| dragoman_dialect_s3::verify(&config, black_box(&parts), &body, &secret, now))
+    });
+}
+
+criterion_group!(benches, bench, verify);
 criterion_main!(benches);
