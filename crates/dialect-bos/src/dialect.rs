@@ -43,10 +43,11 @@ impl Dialect for BosDialect {
     fn authenticate_streamed(
         &self,
         parts: &Parts,
+        target: &Target,
         directory: &dyn Directory,
         now: Timestamp,
     ) -> Result<Option<StreamedAuth>, Error> {
-        crate::authenticate_streamed(parts, &|k| directory.secret_of(k), now)
+        crate::authenticate_streamed(parts, target, &|k| directory.secret_of(k), now)
     }
 
     fn rename_in_document(&self, body: &[u8], there: &str, here: &str) -> Option<Bytes> {

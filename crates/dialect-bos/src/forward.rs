@@ -25,6 +25,7 @@ pub fn forward_target(config: &BosConfig, parts: &Parts) -> Result<Option<Target
 /// Verifies the head's bce-auth-v1 signature.
 pub fn authenticate_streamed(
     parts: &Parts,
+    _target: &Target,
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
 ) -> Result<Option<StreamedAuth>, Error> {

@@ -43,10 +43,17 @@ impl Dialect for S3Dialect {
     fn authenticate_streamed(
         &self,
         parts: &Parts,
+        target: &Target,
         directory: &dyn Directory,
         now: Timestamp,
     ) -> Result<Option<StreamedAuth>, Error> {
-        crate::authenticate_streamed(&self.config, parts, &|k| directory.secret_of(k), now)
+        crate::authenticate_streamed(
+            &self.config,
+            parts,
+            target,
+            &|k| directory.secret_of(k),
+            now,
+        )
     }
 
     fn rename_in_document(&self, body: &[u8], there: &str, here: &str) -> Option<Bytes> {

@@ -189,17 +189,14 @@ fn decoded_length(parts: &Parts) -> Result<u64, Error> {
 pub fn authenticate_streamed(
     config: &S3Config,
     parts: &Parts,
+    target: &Target,
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
 ) -> Result<Option<StreamedAuth>, Error> {
     let Some(v) = verify_head(config, parts, secret_of, now, &streamable)? else {
         return Ok(None);
     };
-    let target = forward_target(config, parts)?;
-    let object_data = target
-        .as_ref()
-        .is_some_and(|t| uploads_object_data(parts, t))
-        && !has_checksum(parts);
+    let object_data = uploads_object_data(parts, target) && !has_checksum(parts);
     let (check, decoded) = match v.payload.as_str() {
         SIGNED_CHUNKS => {
             let len = decoded_length(parts)?;

@@ -97,10 +97,12 @@ pub trait Dialect: Send + Sync + 'static {
     }
 
     /// Authenticates a request whose body streams to a backend: the head's signature now,
-    /// the body as it passes (the returned proof). `Ok(None)` for an anonymous request.
+    /// the body as it passes (the returned proof). `target` is what `forward_target` found.
+    /// `Ok(None)` for an anonymous request.
     fn authenticate_streamed(
         &self,
         _parts: &Parts,
+        _target: &Target,
         _directory: &dyn Directory,
         _now: Timestamp,
     ) -> Result<Option<StreamedAuth>, Error> {

@@ -30,9 +30,13 @@ impl Check<Payload> for Authenticate {
                 .dialect
                 .authenticate(parts, body, &*self.access, now)?,
             Payload::Streamed(_) => {
+                let Some(Decoded::Forward(target)) = parts.extensions.get::<Decoded>().cloned()
+                else {
+                    return Err(Error::internal("a streamed body without a forward target"));
+                };
                 match caller
                     .dialect
-                    .authenticate_streamed(parts, &*self.access, now)?
+                    .authenticate_streamed(parts, &target, &*self.access, now)?
                 {
                     Some(auth) => {
                         parts.extensions.insert(StreamProof(auth.proof));
