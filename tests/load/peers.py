@@ -131,7 +131,12 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--flood-connections", type=int, default=1000)
     ap.add_argument("--smoke", action="store_true", help="a short run that checks the driver")
+    ap.add_argument("--pages", default=",".join(map(str, PAGES)), help="page sizes to measure, e.g. 10")
+    ap.add_argument("--only", default="", help="measure only the paths whose label contains this")
+    ap.add_argument("--no-cpu", action="store_true", help="skip the CPU table (memory only)")
+    ap.add_argument("--no-flood", action="store_true", help="skip the memory table")
     args = ap.parse_args()
+    pages = [int(p) for p in args.pages.split(",")]
     if args.smoke:
         args.duration, args.flood_connections = "1s", 100
     os.environ["DRAGOMAN_BIN"] = str(Path(args.bin).resolve())
@@ -289,7 +294,7 @@ rename = "page{page}"
         front_pids = lambda: [front.proc.pid]  # noqa: E731
         store_pids = lambda: [store.proc.pid]  # noqa: E731
         haproxy_pids = lambda: [haproxy.pid]  # noqa: E731
-        for page in PAGES:
+        for page in ([] if args.no_cpu else pages):
             s3_qs = f"uploads&max-uploads={page}"
             bos_q = {"uploads": "", "maxUploads": str(page)}
             peer = {}
@@ -303,11 +308,15 @@ rename = "page{page}"
                 ("S3 -> BOS (translated)", "bos", f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
                 ("S3 -> S3", "s3", f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
             ]
+            paths.append(("S3 -> embedded store", None, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", None))
             for label, kind, url, headers in paths:
+                if args.only not in label:
+                    continue
+                if kind is None:
+                    rows.append((measure(label, page, url, s3_headers(url), store_pids), None, None))
+                    continue
                 r = measure(label, page, url, headers or s3_headers(url), front_pids)
-                rows.append((r, peer[("nginx", kind)], peer[("haproxy", kind)]))
-            url = f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}"
-            rows.append((measure("S3 -> embedded store", page, url, s3_headers(url), store_pids), None, None))
+                rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind))))
 
         print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "
               "requests; nginx and haproxy proxy the same canned page\n")
@@ -332,11 +341,15 @@ rename = "page{page}"
         print("| process | page | before | peak | after | threads peak |")
         print("|---|---|---|---|---|---|")
         floods = []
-        for page in PAGES:
+        for page in ([] if args.no_flood else pages):
             s3_qs = f"uploads&max-uploads={page}"
             floods += [
                 ("dragoman S3 -> BOS", page, front.proc.pid, f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", True),
+                ("dragoman S3 -> S3", page, front.proc.pid, f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", True),
                 ("dragoman S3 -> embedded", page, store.proc.pid, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", True),
+            ]
+            floods = [f for f in floods if args.only in f[0]] if args.only else floods
+            floods += [] if args.only else [
                 ("nginx", page, nginx_pid, f"http://127.0.0.1:{ports['nginx_s3']}/page{page}?{s3_qs}", False),
                 ("haproxy", page, haproxy.pid, f"http://127.0.0.1:{ports['haproxy_s3']}/page{page}?{s3_qs}", False),
             ]
@@ -358,7 +371,7 @@ rename = "page{page}"
             wrk(url, s3_headers(url) if signed else {}, "4s" if not args.smoke else "1s", args.flood_connections)
             stop.set()
             t.join()
-            time.sleep(1)
+            time.sleep(3)  # "after": 3 s after the load, time for an allocator to give memory back
             after = sum(status(p, "VmRSS") for p in [pid, *children(pid)])
             print(f"| {label} | {page} | {before / 1024:.0f} | {peak[0] / 1024:.0f} | {after / 1024:.0f} | {peak[1]} |")
     finally:

@@ -45,11 +45,9 @@ enum Command {
     Sweep(sweep::cli::Args),
 }
 
-/// mimalloc instead of glibc's allocator: measured with scripts/perf-peers, glibc mapped and
-/// unmapped every page-sized buffer (above its mmap threshold) on each request and kept freed
-/// memory after a burst of connections.
+/// mimalloc, set up by `dragoman_alloc` (why, and how it was measured, is written there).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: dragoman_alloc::MiMalloc = dragoman_alloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -75,6 +73,7 @@ fn main() -> ExitCode {
                 }
             };
             init_tracing(&config.log.filter, config.log.format);
+            dragoman_alloc::give_back_every(dragoman_alloc::GIVE_BACK_PERIOD);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Blocking work is the embedded store's, which admits one call per store

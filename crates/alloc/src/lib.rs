@@ -1,0 +1,94 @@
+//! The process allocator: mimalloc, built without transparent huge pages, with a thread that
+//! gives freed memory back to the system once a second, so that what a burst of connections
+//! used is returned when the burst is over.
+//!
+//! Why mimalloc: measured with `scripts/perf-peers`, glibc mapped and unmapped every
+//! page-sized buffer (above its mmap threshold) on each request, and kept freed memory after a
+//! burst of connections.
+//!
+//! Why the rest (each measured with `tests/load/peers.py --only "S3 -> BOS"`, 1000
+//! connections; the figures are in BENCHMARKS.md):
+//! - No transparent huge pages (the `no_thp` build feature): with them every 2 MiB region
+//!   mimalloc touched became resident at once: 21 MiB at start instead of 12, and half the
+//!   growth under load.
+//! - Freed memory is purged only after a delay (1 s), and mimalloc checks the delay only when the
+//!   thread that freed allocates again, which an idle gateway never does: RSS stayed at its
+//!   peak after the load. Purging at once (delay 0) gave it back but doubled the CPU per request
+//!   at page 1000 (715 -> 1398 µs), since the page-sized buffers were decommitted and faulted in
+//!   again on every request. A forced collection from a thread of its own once a second purges
+//!   what is free in mimalloc's arenas whatever thread freed it, at no measurable cost per request.
+
+use std::time::Duration;
+
+pub use mimalloc::MiMalloc;
+
+/// How often freed memory goes back to the system.
+pub const GIVE_BACK_PERIOD: Duration = Duration::from_secs(1);
+
+/// Starts the thread that gives freed memory back every `period`. Call once, from `main`.
+/// If the thread cannot be started the gateway runs on, keeping what it freed (and says so).
+pub fn give_back_every(period: Duration) {
+    let started = std::thread::Builder::new()
+        .name("dragoman-alloc".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(period);
+                give_back();
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!("freed memory will not be given back to the system: {e}");
+    }
+}
+
+/// Purges every page mimalloc holds free, in any thread's arena, without waiting for its delay.
+pub fn give_back() {
+    // SAFETY: `mi_collect` takes no pointers and is safe to call from any thread at any time;
+    // with `force` it also purges free arena memory that has not yet reached its purge delay.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::{GlobalAlloc, Layout};
+
+    fn rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn freed_memory_goes_back_to_the_system() {
+        const SIZE: usize = 64 << 20;
+        let layout = Layout::from_size_align(SIZE, 4096).unwrap_or_else(|e| panic!("{e}"));
+        let before = rss_kib();
+        #[allow(unsafe_code)]
+        // SAFETY: the block is MiMalloc's, written only within its size, freed once with the
+        // layout it was allocated with.
+        unsafe {
+            let p = MiMalloc.alloc(layout);
+            assert!(!p.is_null());
+            for i in (0..SIZE).step_by(4096) {
+                p.add(i).write(1);
+            }
+            let touched = rss_kib();
+            assert!(touched > before + 60 * 1024, "{before} -> {touched} KiB");
+            MiMalloc.dealloc(p, layout);
+        }
+        give_back();
+        let after = rss_kib();
+        assert!(
+            after < before + 8 * 1024,
+            "{before} KiB before, {after} KiB after giving back"
+        );
+    }
+}
