@@ -59,7 +59,7 @@ pub(crate) fn created(
             upload_id,
             initiated,
             owner: None,
-            initiator: new.initiator,
+            initiator: new.initiator.map(std::sync::Arc::new),
             storage_class: new.storage_class,
             checksum_algorithm: new.checksum_algorithm,
             checksum_type: new.checksum_type,

@@ -16,10 +16,10 @@ fn page(n: usize) -> UploadsPage {
                 key: format!("logs/2026/11/{i:06}/part data ü.bin"),
                 upload_id: format!("18ea4d7be0bb8c54{i:016x}"),
                 initiated: Timestamp::from_nanos(1_767_323_045_000_000_000 + i as i64 * 1_000_000),
-                owner: Some(Identity::named(
+                owner: Some(std::sync::Arc::new(Identity::named(
                     "75aa57f09aa0c8caeab4aeebf76c078efc7c6caea54ba06a",
                     "alice",
-                )),
+                ))),
                 initiator: None,
                 storage_class: Some(StorageClass::StandardIa),
                 checksum_algorithm: None,

@@ -192,9 +192,11 @@ impl TryFrom<UploadBody<'_>> for UploadEntry {
             initiated,
             // BOS names an owner only; the initiator stays unknown rather than invented.
             initiator: None,
-            owner: u.owner.map(|o| Identity {
-                id: o.id.map(Into::into),
-                display_name: o.display_name.map(Into::into),
+            owner: u.owner.map(|o| {
+                std::sync::Arc::new(Identity {
+                    id: o.id.map(Into::into),
+                    display_name: o.display_name.map(Into::into),
+                })
             }),
             storage_class: u.storage_class.as_deref().map(StorageClass::from_bos),
             checksum_algorithm: None,

@@ -64,7 +64,7 @@ fn upload_json(u: &Upload) -> UploadJson<'_> {
     UploadJson {
         key: &u.key,
         upload_id: &u.upload_id,
-        owner: Owner::of(u.owner.as_ref()),
+        owner: Owner::of(u.owner.as_deref()),
         initiated: u.initiated.to_secs_z(),
         storage_class: u.storage_class.as_ref().map(|s| s.to_bos()),
     }
@@ -293,7 +293,7 @@ mod tests {
             key: key.into(),
             upload_id: id.into(),
             initiated: Timestamp::from_nanos(1_714_979_289_123_000_000),
-            owner: Some(Identity::named("75aa", "alice")),
+            owner: Some(Identity::shared("75aa", "alice")),
             initiator: None,
             storage_class: Some(class),
             checksum_algorithm: None,

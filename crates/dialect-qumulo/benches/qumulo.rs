@@ -19,10 +19,7 @@ fn page(n: usize) -> UploadsPage {
                 upload_id: format!("18ea4d7be0bb8c54{i:016x}"),
                 initiated: t,
                 owner: None,
-                initiator: Some(Identity {
-                    id: Some("500".into()),
-                    display_name: Some("admin".into()),
-                }),
+                initiator: Some(Identity::shared("500", "admin")),
                 storage_class: None,
                 checksum_algorithm: None,
                 checksum_type: None,

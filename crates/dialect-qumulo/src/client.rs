@@ -231,9 +231,11 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
             initiator: u
                 .initiator
                 .filter(|i| i.auth_id.is_some() || i.name.is_some())
-                .map(|i| Identity {
-                    id: i.auth_id.map(Into::into),
-                    display_name: i.name.map(Into::into),
+                .map(|i| {
+                    std::sync::Arc::new(Identity {
+                        id: i.auth_id.map(Into::into),
+                        display_name: i.name.map(Into::into),
+                    })
                 }),
             key: u.key,
             upload_id: u.id,
@@ -385,8 +387,8 @@ mod tests {
         );
         assert_eq!(u.state.system_initiated, Some(true));
         assert_eq!(
-            u.initiator,
-            Some(Identity {
+            u.initiator.as_deref(),
+            Some(&Identity {
                 id: Some("500".into()),
                 display_name: None
             })

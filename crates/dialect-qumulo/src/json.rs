@@ -92,7 +92,7 @@ fn push_upload(out: &mut String, bucket: &str, u: &Upload) {
     out.push_str(r#","bucket":"#);
     push_str_json(out, bucket);
     out.push_str(r#","initiator":"#);
-    push_identity(out, u.initiator.as_ref());
+    push_identity(out, u.initiator.as_deref());
     out.push_str(r#","initiated":"#);
     push_time(out, Some(u.initiated));
     out.push_str(r#","last_modified":"#);
@@ -319,7 +319,7 @@ mod tests {
         crate::request_meta(7)
     }
 
-    fn up(state: UploadState, initiator: Option<Identity>) -> Upload {
+    fn up(state: UploadState, initiator: Option<std::sync::Arc<Identity>>) -> Upload {
         Upload {
             key: "deployment/data1.dat".into(),
             upload_id: "00000000example1".into(),
@@ -347,10 +347,10 @@ mod tests {
         let page = UploadsPage::from_entries(
             vec![Entry::Upload(up(
                 known,
-                Some(Identity {
+                Some(std::sync::Arc::new(Identity {
                     id: Some("500".into()),
                     display_name: None,
-                }),
+                })),
             ))],
             false,
         );
@@ -369,7 +369,7 @@ mod tests {
         let unknown = UploadsPage::from_entries(
             vec![Entry::Upload(up(
                 UploadState::default(),
-                Some(Identity::named("alice", "alice")),
+                Some(Identity::shared("alice", "alice")),
             ))],
             false,
         );
@@ -405,7 +405,7 @@ mod tests {
             "",
         ] {
             let q = ListUploads::bucket("b");
-            let mut u = up(UploadState::default(), Some(Identity::named(key, key)));
+            let mut u = up(UploadState::default(), Some(Identity::shared(key, key)));
             u.key = key.into();
             let page = UploadsPage::from_entries(vec![Entry::Upload(u)], false);
             let v: Value = serde_json::from_slice(&list_uploads_json(&config(), &q, &page))

@@ -18,8 +18,8 @@ fn page(n: usize) -> UploadsPage {
                 key: format!("logs/2026/11/{i:06}/part & data ü.bin"),
                 upload_id: format!("18ea4d7be0bb8c54{i:016x}"),
                 initiated: Timestamp::from_nanos(1_767_323_045_000_000_000 + i as i64 * 1_000_000),
-                owner: Some(Identity::named("owner-canonical-id", "owner")),
-                initiator: Some(Identity::named(
+                owner: Some(Identity::shared("owner-canonical-id", "owner")),
+                initiator: Some(Identity::shared(
                     "arn:aws:iam::111122223333:user/alice",
                     "alice",
                 )),

@@ -7,6 +7,7 @@
 //! 1000-upload page, three quarters of an S3-to-S3 listing in `scripts/perf-peers`.)
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
 use dragoman_wire::MarkerPage;
@@ -90,25 +91,25 @@ struct UploadFields<'a> {
 /// The identities a page has named so far, each allocated once.
 #[derive(Default)]
 struct Identities {
-    seen: Vec<Identity>,
+    seen: Vec<Arc<Identity>>,
 }
 
 impl Identities {
-    fn share(&mut self, who: Who<'_>) -> Option<Identity> {
+    fn share(&mut self, who: Who<'_>) -> Option<Arc<Identity>> {
         if who.id.is_none() && who.display_name.is_none() {
             return None;
         }
-        let same = |i: &Identity| {
+        let same = |i: &Arc<Identity>| {
             i.id.as_deref() == who.id.as_deref()
                 && i.display_name.as_deref() == who.display_name.as_deref()
         };
         if let Some(known) = self.seen.iter().find(|i| same(i)) {
             return Some(known.clone());
         }
-        let new = Identity {
+        let new = Arc::new(Identity {
             id: who.id.map(|c| c.as_ref().into()),
             display_name: who.display_name.map(|c| c.as_ref().into()),
-        };
+        });
         // A page names a handful of identities; past that, stop remembering.
         if self.seen.len() < 8 {
             self.seen.push(new.clone());
@@ -123,8 +124,6 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let mut scanner = Scanner::new(text);
     let not_xml = |e: &str| bad(format!("S3 listing is not well-formed XML: {e}"));
     let mut scopes: Vec<Scope> = Vec::with_capacity(8);
-    let mut reading: Option<Leaf> = None;
-    let mut value: Cow<'_, str> = Cow::Borrowed("");
     let mut upload = UploadFields::default();
     let mut identities = Identities::default();
     let mut uploads: Vec<Entry> = Vec::with_capacity(1001);
@@ -142,9 +141,6 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
                     scopes.push(Scope::Root);
                     continue;
                 };
-                if reading.is_some() {
-                    return Err(bad("S3 listing has markup inside a text element"));
-                }
                 let next = match (scope, name) {
                     (Scope::Skipped, _) => Scope::Skipped,
                     (Scope::Root, "Upload") => {
@@ -156,8 +152,8 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
                     (Scope::Upload, "Initiator") => Scope::Initiator,
                     _ => match leaf(scope, name.as_bytes()) {
                         Some(l) => {
-                            reading = Some(l);
-                            value = Cow::Borrowed("");
+                            let v = text_of(&mut scanner).map_err(not_xml)?;
+                            store(l, scope, v, &mut upload, &mut page, &mut prefixes);
                             continue;
                         }
                         None => Scope::Skipped,
@@ -165,23 +161,8 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
                 };
                 scopes.push(next);
             }
-            Token::Text(raw) => {
-                if reading.is_some() {
-                    append(&mut value, unescape(raw).map_err(not_xml)?);
-                }
-            }
-            Token::CData(raw) => {
-                if reading.is_some() {
-                    append(&mut value, Cow::Borrowed(raw));
-                }
-            }
+            Token::Text(_) | Token::EscapedText(_) | Token::CData(_) => {}
             Token::End(_) => {
-                if let Some(l) = reading.take() {
-                    let v = std::mem::replace(&mut value, Cow::Borrowed(""));
-                    let scope = scopes.last().copied().unwrap_or(Scope::Root);
-                    store(l, scope, v, &mut upload, &mut page, &mut prefixes);
-                    continue;
-                }
                 if scopes.pop() == Some(Scope::Upload) {
                     uploads.push(finish(std::mem::take(&mut upload), &mut identities)?);
                 }
@@ -229,7 +210,7 @@ pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
             Token::End(_) => {
                 path.pop();
             }
-            Token::Text(raw) => {
+            Token::Text(raw) | Token::EscapedText(raw) => {
                 let v = unescape(raw).map_err(not_xml)?;
                 let number = |what: &str| {
                     v.trim()
@@ -253,11 +234,23 @@ pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
     Ok((total, next.filter(|_| truncated)))
 }
 
-fn append<'a>(value: &mut Cow<'a, str>, piece: Cow<'a, str>) {
-    if value.is_empty() {
-        *value = piece;
-    } else {
-        value.to_mut().push_str(&piece);
+/// The text of a leaf element whose start tag was just read, through its end tag: borrowed
+/// when it is one piece without entities (nearly always), joined otherwise.
+fn text_of<'a>(scanner: &mut Scanner<'a>) -> Result<Cow<'a, str>, &'static str> {
+    let mut value = Cow::Borrowed("");
+    loop {
+        let piece = match scanner.next_token()? {
+            Some(Token::Text(raw) | Token::CData(raw)) => Cow::Borrowed(raw),
+            Some(Token::EscapedText(raw)) => unescape(raw)?,
+            Some(Token::End(_)) => return Ok(value),
+            Some(Token::Start(_) | Token::Empty(_)) => return Err("markup inside a text element"),
+            None => return Err("the document ends inside an element"),
+        };
+        if value.is_empty() {
+            value = piece;
+        } else {
+            value.to_mut().push_str(&piece);
+        }
     }
 }
 
@@ -358,7 +351,7 @@ mod tests {
             u.initiated,
             Timestamp::parse_rfc3339("2026-01-02T03:04:05.123Z").unwrap_or_default()
         );
-        assert_eq!(u.initiator, Some(Identity::named("arn:i", "alice")));
+        assert_eq!(u.initiator, Some(Identity::shared("arn:i", "alice")));
         assert_eq!(u.owner.as_ref().and_then(|o| o.id.as_deref()), Some("o"));
         assert_eq!(u.storage_class, Some(StorageClass::from_s3("GLACIER")));
         assert_eq!(u.checksum_algorithm.as_deref(), Some("CRC32"));

@@ -18,23 +18,19 @@ pub enum Token<'a> {
     End(&'a str),
     /// `<name/>`: a start and an end at once.
     Empty(&'a str),
-    /// Text as written, entities still in it (see [`unescape`]).
+    /// Text with no entity or character reference in it.
     Text(&'a str),
+    /// Text as written, with at least one `&`: see [`unescape`].
+    EscapedText(&'a str),
     /// The content of a CDATA section, taken literally.
     CData(&'a str),
 }
 
 pub struct Scanner<'a> {
     rest: &'a str,
-    open: Vec<&'a str>,
+    /// The open elements: each one's name as written and its local part.
+    open: Vec<(&'a str, &'a str)>,
     started: bool,
-}
-
-fn local(name: &str) -> &str {
-    match name.bytes().rposition(|b| b == b':') {
-        Some(i) => &name[i + 1..],
-        None => name,
-    }
 }
 
 impl<'a> Scanner<'a> {
@@ -56,14 +52,23 @@ impl<'a> Scanner<'a> {
                     Err("the document ends before its root element closes")
                 };
             }
-            let Some(lt) = memchr::memchr(b'<', self.rest.as_bytes()) else {
-                let text = std::mem::take(&mut self.rest);
-                if self.open.is_empty() && text.trim().is_empty() {
-                    continue;
-                }
-                return Err("text outside the root element");
-            };
-            if lt > 0 {
+            // Markup usually follows markup: look at the next byte before searching.
+            let bytes = self.rest.as_bytes();
+            if bytes[0] != b'<' {
+                // One search finds both the text's end and whether it has entities.
+                let (lt, escaped) = match memchr::memchr2(b'<', b'&', bytes) {
+                    Some(i) if bytes[i] == b'&' => {
+                        (memchr::memchr(b'<', &bytes[i..]).map(|j| i + j), true)
+                    }
+                    found => (found, false),
+                };
+                let Some(lt) = lt else {
+                    let text = std::mem::take(&mut self.rest);
+                    if self.open.is_empty() && text.trim().is_empty() {
+                        continue;
+                    }
+                    return Err("text outside the root element");
+                };
                 let text = &self.rest[..lt];
                 self.rest = &self.rest[lt..];
                 if self.open.is_empty() {
@@ -72,7 +77,11 @@ impl<'a> Scanner<'a> {
                     }
                     continue;
                 }
-                return Ok(Some(Token::Text(text)));
+                return Ok(Some(if escaped {
+                    Token::EscapedText(text)
+                } else {
+                    Token::Text(text)
+                }));
             }
             let after = &self.rest[1..];
             if let Some(body) = after.strip_prefix("![CDATA[") {
@@ -94,7 +103,7 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             if let Some(closing) = after.strip_prefix('/') {
-                let open = self.open.pop().ok_or("an end tag without its start")?;
+                let (open, local) = self.open.pop().ok_or("an end tag without its start")?;
                 // The common case, `</name>` right after the name, without a search.
                 let rest = closing
                     .strip_prefix(open)
@@ -110,18 +119,27 @@ impl<'a> Scanner<'a> {
                         &rest[gt + 1..]
                     }
                 };
-                return Ok(Some(Token::End(local(open))));
+                return Ok(Some(Token::End(local)));
             }
-            // A start tag: its name runs to a space, `/` or `>`; attributes are skipped.
+            // A start tag: its name runs to a space, `/` or `>`; attributes are skipped. One
+            // pass finds both its end and where a namespace prefix ends.
             let bytes = after.as_bytes();
-            let end = bytes
-                .iter()
-                .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>'))
-                .ok_or("an unterminated tag")?;
+            let mut end = 0;
+            let mut local_at = 0;
+            loop {
+                match bytes.get(end) {
+                    None => return Err("an unterminated tag"),
+                    Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>') => break,
+                    Some(b':') => local_at = end + 1,
+                    Some(_) => {}
+                }
+                end += 1;
+            }
             if end == 0 {
                 return Err("a tag without a name");
             }
             let name = &after[..end];
+            let local = &after[local_at..end];
             let (empty, rest) = match bytes[end] {
                 b'>' => (false, &after[end + 1..]),
                 _ => {
@@ -136,10 +154,10 @@ impl<'a> Scanner<'a> {
             }
             self.started = true;
             if empty {
-                return Ok(Some(Token::Empty(local(name))));
+                return Ok(Some(Token::Empty(local)));
             }
-            self.open.push(name);
-            return Ok(Some(Token::Start(local(name))));
+            self.open.push((name, local));
+            return Ok(Some(Token::Start(local)));
         }
     }
 }
@@ -173,7 +191,7 @@ mod tests {
             Ok(vec![
                 Token::Start("R"),
                 Token::Start("A"),
-                Token::Text("t &amp; u"),
+                Token::EscapedText("t &amp; u"),
                 Token::End("A"),
                 Token::Empty("B"),
                 Token::Start("C"),

@@ -122,8 +122,8 @@ fn upload(out: &mut String, u: &Upload, encode_key: bool) {
         text(out, "Key", &u.key);
     }
     text(out, "UploadId", &u.upload_id);
-    identity(out, "Initiator", u.initiator.as_ref());
-    identity(out, "Owner", u.owner.as_ref());
+    identity(out, "Initiator", u.initiator.as_deref());
+    identity(out, "Owner", u.owner.as_deref());
     if let Some(sc) = &u.storage_class {
         text(out, "StorageClass", sc.to_s3());
     }
@@ -290,8 +290,8 @@ mod tests {
             key: key.into(),
             upload_id: id.into(),
             initiated: Timestamp::from_secs(1_767_323_045),
-            owner: Some(Identity::named("o-id", "owner")),
-            initiator: Some(Identity::named("i-id", "alice")),
+            owner: Some(Identity::shared("o-id", "owner")),
+            initiator: Some(Identity::shared("i-id", "alice")),
             storage_class: Some(StorageClass::Standard),
             checksum_algorithm: None,
             checksum_type: None,

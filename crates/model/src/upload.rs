@@ -19,6 +19,10 @@ impl Identity {
             display_name: Some(display_name.into()),
         }
     }
+    /// [`Identity::named`], shared, as an upload holds it.
+    pub fn shared(id: impl Into<Arc<str>>, display_name: impl Into<Arc<str>>) -> Arc<Self> {
+        Arc::new(Self::named(id, display_name))
+    }
 }
 
 /// Progress of an upload as Qumulo reports it. `None`: the backend does not know.
@@ -42,8 +46,8 @@ pub struct Upload {
     pub key: String,
     pub upload_id: String,
     pub initiated: Timestamp,
-    pub owner: Option<Identity>,
-    pub initiator: Option<Identity>,
+    pub owner: Option<Arc<Identity>>,
+    pub initiator: Option<Arc<Identity>>,
     pub storage_class: Option<StorageClass>,
     pub checksum_algorithm: Option<String>,
     pub checksum_type: Option<String>,

@@ -10,7 +10,7 @@ mod listing;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dragoman_model::{
@@ -253,8 +253,8 @@ impl Store {
                 key: new.key.clone(),
                 upload_id: new_upload_id(Timestamp::from_nanos(initiated)),
                 initiated: Timestamp::from_nanos(initiated),
-                owner: new.initiator.clone(),
-                initiator: new.initiator.clone(),
+                owner: new.initiator.clone().map(Arc::new),
+                initiator: new.initiator.clone().map(Arc::new),
                 storage_class: Some(new.storage_class.clone().unwrap_or(StorageClass::Standard)),
                 checksum_algorithm: new.checksum_algorithm.clone(),
                 checksum_type: new.checksum_type.clone(),
@@ -375,8 +375,8 @@ fn bucket_exists(c: &Connection, name: &str) -> Result<bool, Error> {
 }
 
 fn insert_upload(c: &Connection, bucket: &str, u: &Upload) -> Result<(), Error> {
-    let id = |i: &Option<Identity>| i.as_ref().and_then(|i| i.id.clone());
-    let name = |i: &Option<Identity>| i.as_ref().and_then(|i| i.display_name.clone());
+    let id = |i: &Option<Arc<Identity>>| i.as_ref().and_then(|i| i.id.clone());
+    let name = |i: &Option<Arc<Identity>>| i.as_ref().and_then(|i| i.display_name.clone());
     c.prepare_cached(
         "INSERT INTO uploads(bucket, key, initiated, upload_id, owner_id, owner_name,
              initiator_id, initiator_name, storage_class, checksum_algorithm, checksum_type)

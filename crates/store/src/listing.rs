@@ -9,6 +9,7 @@ use dragoman_model::{
     common_prefix,
 };
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -84,11 +85,16 @@ fn sql(lower: &Lower, bounded: bool) -> &'static str {
 /// allocation for it.
 #[derive(Default)]
 struct Identities {
-    seen: Vec<Identity>,
+    seen: Vec<Arc<Identity>>,
 }
 
 impl Identities {
-    fn read(&mut self, r: &Row<'_>, id: usize, name: usize) -> rusqlite::Result<Option<Identity>> {
+    fn read(
+        &mut self,
+        r: &Row<'_>,
+        id: usize,
+        name: usize,
+    ) -> rusqlite::Result<Option<Arc<Identity>>> {
         let text =
             |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
         let (id, name) = (text(id)?, text(name)?);
@@ -102,10 +108,10 @@ impl Identities {
         {
             return Ok(Some(known.clone()));
         }
-        let new = Identity {
+        let new = Arc::new(Identity {
             id: id.map(Into::into),
             display_name: name.map(Into::into),
-        };
+        });
         if self.seen.len() < 8 {
             self.seen.push(new.clone());
         }
