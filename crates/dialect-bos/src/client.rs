@@ -1,10 +1,8 @@
 //! The client side: what dragoman sends to a BOS service and how it reads the answers.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
-use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
-use dragoman_wire::{MarkerNames, MarkerPage, MarkerRequest};
+use dragoman_model::{Error, Timestamp};
+use dragoman_wire::{MarkerNames, MarkerRequest};
 use http::Request;
 use serde::Deserialize;
 
@@ -126,143 +124,13 @@ pub fn sign_parts(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListBody<'a> {
-    #[serde(default)]
-    is_truncated: bool,
-    next_key_marker: Option<String>,
-    next_upload_id_marker: Option<String>,
-    /// The name the BOS documentation's example uses instead (spec/bos.md §2.2).
-    next_upload_marker: Option<String>,
-    #[serde(default)]
-    common_prefixes: Option<Vec<PrefixBody>>,
-    #[serde(default, deserialize_with = "page_of_uploads")]
-    uploads: Vec<Entry>,
-    #[serde(skip)]
-    _body: std::marker::PhantomData<&'a str>,
-}
-
-/// Reads `uploads` into a vector sized for a full page up front: serde's default grows it by
-/// doubling, and copying a page of entries several times was a measurable share of parsing.
-fn page_of_uploads<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Entry>, D::Error> {
-    struct Page;
-    impl<'de> serde::de::Visitor<'de> for Page {
-        type Value = Vec<Entry>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of uploads")
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<Entry>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Vec<Entry>, A::Error> {
-            let mut out = Vec::with_capacity(
-                seq.size_hint()
-                    .unwrap_or(usize::from(dragoman_model::MAX_PAGE)),
-            );
-            while let Some(UploadEntry(e)) = seq.next_element()? {
-                out.push(e);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_any(Page)
-}
-
-/// An upload read straight into a canonical entry, so a page builds one vector, not two.
-#[derive(Deserialize)]
-#[serde(try_from = "UploadBody")]
-struct UploadEntry(Entry);
-
-impl TryFrom<UploadBody<'_>> for UploadEntry {
-    type Error = String;
-
-    fn try_from(u: UploadBody<'_>) -> Result<Self, String> {
-        let initiated = Timestamp::parse_rfc3339(&u.initiated)
-            .ok_or_else(|| format!("upload {} has initiated {:?}", u.upload_id, u.initiated))?;
-        Ok(Self(Entry::Upload(Upload {
-            key: u.key,
-            upload_id: u.upload_id,
-            initiated,
-            // BOS names an owner only; the initiator stays unknown rather than invented.
-            initiator: None,
-            owner: u.owner.map(|o| {
-                std::sync::Arc::new(Identity {
-                    id: o.id.map(Into::into),
-                    display_name: o.display_name.map(Into::into),
-                })
-            }),
-            storage_class: u.storage_class.as_deref().map(StorageClass::from_bos),
-            checksum_algorithm: None,
-            checksum_type: None,
-            state: Default::default(),
-        })))
-    }
-}
-
-#[derive(Deserialize)]
-struct PrefixBody {
-    prefix: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OwnerBody {
-    id: Option<String>,
-    display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UploadBody<'a> {
-    key: String,
-    upload_id: String,
-    owner: Option<OwnerBody>,
-    /// Borrowed where the JSON has no escapes: parsed in place, never copied.
-    #[serde(borrow)]
-    initiated: Cow<'a, str>,
-    #[serde(borrow)]
-    storage_class: Option<Cow<'a, str>>,
-}
-
 fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
     }
 }
 
-/// Reads a listing body.
-pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
-    // Validating UTF-8 once for the whole body spares serde_json a check per string.
-    let text = std::str::from_utf8(body).map_err(|_| bad("BOS listing is not UTF-8"))?;
-    let b: ListBody = serde_json::from_str(text)
-        .map_err(|e| bad(format!("BOS listing is not the documented JSON: {e}")))?;
-    let mut entries = b.uploads;
-    entries.extend(
-        b.common_prefixes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| Entry::Prefix(p.prefix)),
-    );
-    // BOS lists uploads and prefixes apart; both are in key order and never share a key range,
-    // so a stable merge by key restores the interleaving.
-    entries.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
-    Ok(MarkerPage {
-        entries,
-        truncated: b.is_truncated,
-        next_key_marker: b.next_key_marker.filter(|m| !m.is_empty()),
-        next_upload_id_marker: b
-            .next_upload_id_marker
-            .or(b.next_upload_marker)
-            .filter(|m| !m.is_empty()),
-    })
-}
+pub use crate::page::parse_list;
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -329,6 +197,7 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
 mod tests {
     use super::*;
     use crate::verify;
+    use dragoman_model::{Entry, StorageClass};
 
     fn ep(virtual_hosted: bool) -> Endpoint {
         Endpoint {

@@ -10,6 +10,7 @@ pub mod client;
 mod dialect;
 mod forward;
 mod json;
+mod page;
 mod route;
 
 pub use auth::{AuthString, canonical_request, sign, verify};

@@ -1,10 +1,8 @@
 //! The client side: what dragoman sends to a Qumulo cluster and how it reads the answers.
 //! The cluster's `after` token is opaque here: extracted from `paging.next`, sent back as is.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
-use dragoman_model::{Error, Identity, Timestamp, Upload, UploadState};
+use dragoman_model::{Error, Timestamp, Upload};
 use dragoman_wire::uri_encode;
 use http::{Method, Request, header};
 use serde::Deserialize;
@@ -130,71 +128,6 @@ pub fn after_of(next: &str) -> Option<String> {
     })
 }
 
-/// A count the docs type as a decimal string; a number (or `null`) is accepted too. Read by a
-/// visitor rather than an untagged enum, which would buffer every value first.
-fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    struct Count;
-    impl serde::de::Visitor<'_> for Count {
-        type Value = Option<u64>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a block count as a decimal string or a number")
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u64>, E> {
-            v.parse()
-                .map(Some)
-                .map_err(|_| E::custom(format!("block count {v:?} is not a number")))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u64>, E> {
-            Ok(Some(v))
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<u64>, E> {
-            Ok(None)
-        }
-    }
-    d.deserialize_any(Count)
-}
-
-#[derive(Deserialize)]
-struct IdentityBody {
-    auth_id: Option<String>,
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct UploadBody<'a> {
-    id: String,
-    key: String,
-    initiator: Option<IdentityBody>,
-    #[serde(borrow)]
-    initiated: Cow<'a, str>,
-    #[serde(borrow)]
-    last_modified: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "count")]
-    total_blocks: Option<u64>,
-    #[serde(default, deserialize_with = "count")]
-    datablocks: Option<u64>,
-    #[serde(default, deserialize_with = "count")]
-    metablocks: Option<u64>,
-    completing: Option<bool>,
-    system_initiated: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct PagingBody {
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListBody<'a> {
-    #[serde(borrow)]
-    uploads: Vec<UploadBody<'a>>,
-    paging: PagingBody,
-}
-
 /// One page as a Qumulo cluster answered it: uploads in the cluster's order (undocumented)
 /// and the opaque token of the next page, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,63 +142,7 @@ fn bad(message: impl Into<String>) -> Error {
     }
 }
 
-pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
-    // Validating UTF-8 once for the whole body spares serde_json a check per string.
-    let text = std::str::from_utf8(body).map_err(|_| bad("Qumulo listing is not UTF-8"))?;
-    let b: ListBody = serde_json::from_str(text)
-        .map_err(|e| bad(format!("Qumulo listing is not the documented JSON: {e}")))?;
-    let time = |s: &str, what: &str, id: &str| {
-        Timestamp::parse_rfc3339(s)
-            .ok_or_else(|| bad(format!("Qumulo upload {id} has {what} {s:?}")))
-    };
-    let mut uploads = Vec::with_capacity(b.uploads.len());
-    for u in b.uploads {
-        let initiated = time(&u.initiated, "initiated", &u.id)?;
-        let last_modified = u
-            .last_modified
-            .as_deref()
-            .map(|s| time(s, "last_modified", &u.id))
-            .transpose()?;
-        uploads.push(Upload {
-            // Qumulo's "unknown" identity (every key null) is an unknown initiator, not an empty one.
-            initiator: u
-                .initiator
-                .filter(|i| i.auth_id.is_some() || i.name.is_some())
-                .map(|i| {
-                    std::sync::Arc::new(Identity {
-                        id: i.auth_id.map(Into::into),
-                        display_name: i.name.map(Into::into),
-                    })
-                }),
-            key: u.key,
-            upload_id: u.id,
-            initiated,
-            owner: None,
-            storage_class: None,
-            checksum_algorithm: None,
-            checksum_type: None,
-            state: UploadState {
-                last_modified,
-                total_blocks: u.total_blocks,
-                datablocks: u.datablocks,
-                metablocks: u.metablocks,
-                completing: u.completing,
-                system_initiated: u.system_initiated,
-            },
-        });
-    }
-    // `null` ends the listing; so does `""`, which the SDK's generic iterator also accepts.
-    let next_after = b
-        .paging
-        .next
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .and_then(after_of);
-    Ok(QumuloPage {
-        uploads,
-        next_after,
-    })
-}
+pub use crate::page::parse_page;
 
 #[derive(Deserialize)]
 struct BucketBody {
@@ -354,6 +231,7 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dragoman_model::Identity;
 
     #[test]
     fn after_is_taken_from_next_like_the_sdk_does() {

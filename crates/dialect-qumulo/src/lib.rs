@@ -9,6 +9,7 @@
 pub mod client;
 mod dialect;
 mod json;
+mod page;
 mod route;
 pub mod token;
 

@@ -7,9 +7,8 @@
 //! 1000-upload page, three quarters of an S3-to-S3 listing in `scripts/perf-peers`.)
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use dragoman_model::{Entry, Error, Identity, StorageClass, Timestamp, Upload};
+use dragoman_model::{Entry, Error, PageIdentities, StorageClass, Timestamp, Upload};
 use dragoman_wire::MarkerPage;
 
 use crate::scan::{Scanner, Token, unescape};
@@ -88,36 +87,6 @@ struct UploadFields<'a> {
     initiator: Who<'a>,
 }
 
-/// The identities a page has named so far, each allocated once.
-#[derive(Default)]
-struct Identities {
-    seen: Vec<Arc<Identity>>,
-}
-
-impl Identities {
-    fn share(&mut self, who: Who<'_>) -> Option<Arc<Identity>> {
-        if who.id.is_none() && who.display_name.is_none() {
-            return None;
-        }
-        let same = |i: &Arc<Identity>| {
-            i.id.as_deref() == who.id.as_deref()
-                && i.display_name.as_deref() == who.display_name.as_deref()
-        };
-        if let Some(known) = self.seen.iter().find(|i| same(i)) {
-            return Some(known.clone());
-        }
-        let new = Arc::new(Identity {
-            id: who.id.map(|c| c.as_ref().into()),
-            display_name: who.display_name.map(|c| c.as_ref().into()),
-        });
-        // A page names a handful of identities; past that, stop remembering.
-        if self.seen.len() < 8 {
-            self.seen.push(new.clone());
-        }
-        Some(new)
-    }
-}
-
 /// Reads a `ListMultipartUploadsResult` into canonical entries and markers.
 pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
@@ -125,7 +94,7 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let not_xml = |e: &str| bad(format!("S3 listing is not well-formed XML: {e}"));
     let mut scopes: Vec<Scope> = Vec::with_capacity(8);
     let mut upload = UploadFields::default();
-    let mut identities = Identities::default();
+    let mut identities = PageIdentities::default();
     let mut uploads: Vec<Entry> = Vec::with_capacity(1001);
     let mut prefixes: Vec<Entry> = Vec::new();
     let mut page = MarkerPage::default();
@@ -296,7 +265,7 @@ fn store<'a>(
     }
 }
 
-fn finish(u: UploadFields<'_>, identities: &mut Identities) -> Result<Entry, Error> {
+fn finish(u: UploadFields<'_>, identities: &mut PageIdentities) -> Result<Entry, Error> {
     let upload_id = u
         .upload_id
         .ok_or_else(|| bad("S3 listing has an upload without an UploadId"))?;
@@ -313,8 +282,11 @@ fn finish(u: UploadFields<'_>, identities: &mut Identities) -> Result<Entry, Err
         key,
         upload_id,
         initiated,
-        owner: identities.share(u.owner),
-        initiator: identities.share(u.initiator),
+        owner: identities.share(u.owner.id.as_deref(), u.owner.display_name.as_deref()),
+        initiator: identities.share(
+            u.initiator.id.as_deref(),
+            u.initiator.display_name.as_deref(),
+        ),
         storage_class: u.storage_class,
         checksum_algorithm: u.checksum_algorithm,
         checksum_type: u.checksum_type,
@@ -351,7 +323,10 @@ mod tests {
             u.initiated,
             Timestamp::parse_rfc3339("2026-01-02T03:04:05.123Z").unwrap_or_default()
         );
-        assert_eq!(u.initiator, Some(Identity::shared("arn:i", "alice")));
+        assert_eq!(
+            u.initiator,
+            Some(dragoman_model::Identity::shared("arn:i", "alice"))
+        );
         assert_eq!(u.owner.as_ref().and_then(|o| o.id.as_deref()), Some("o"));
         assert_eq!(u.storage_class, Some(StorageClass::from_s3("GLACIER")));
         assert_eq!(u.checksum_algorithm.as_deref(), Some("CRC32"));

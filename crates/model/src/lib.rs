@@ -24,4 +24,4 @@ pub use request::RequestMeta;
 pub use secret::Secret;
 pub use storage_class::StorageClass;
 pub use timestamp::Timestamp;
-pub use upload::{Identity, Upload, UploadState};
+pub use upload::{Identity, PageIdentities, Upload, UploadState};

@@ -25,6 +25,39 @@ impl Identity {
     }
 }
 
+/// The identities a page has named so far, each allocated once: a page of a thousand uploads
+/// usually names one or two, and every reader of a page (backend clients, the store) shares
+/// them instead of allocating two names per upload.
+#[derive(Default)]
+pub struct PageIdentities {
+    seen: Vec<Arc<Identity>>,
+}
+
+impl PageIdentities {
+    /// The identity with these names; `None` when both are unknown.
+    pub fn share(&mut self, id: Option<&str>, display_name: Option<&str>) -> Option<Arc<Identity>> {
+        if id.is_none() && display_name.is_none() {
+            return None;
+        }
+        if let Some(known) = self
+            .seen
+            .iter()
+            .find(|k| k.id.as_deref() == id && k.display_name.as_deref() == display_name)
+        {
+            return Some(Arc::clone(known));
+        }
+        let new = Arc::new(Identity {
+            id: id.map(Into::into),
+            display_name: display_name.map(Into::into),
+        });
+        // A page names a handful of identities; past that, stop remembering.
+        if self.seen.len() < 8 {
+            self.seen.push(Arc::clone(&new));
+        }
+        Some(new)
+    }
+}
+
 /// Progress of an upload as Qumulo reports it. `None`: the backend does not know.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadState {

@@ -5,8 +5,8 @@
 //! successor instead of reading the group's keys. Either way the work is O(page · log n).
 
 use dragoman_model::{
-    Cursor, Entry, Error, Identity, ListUploads, StorageClass, Timestamp, Upload, UploadsPage,
-    common_prefix,
+    Cursor, Entry, Error, Identity, ListUploads, PageIdentities, StorageClass, Timestamp, Upload,
+    UploadsPage, common_prefix,
 };
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -81,45 +81,18 @@ fn sql(lower: &Lower, bounded: bool) -> &'static str {
     }
 }
 
-/// The identities a scan has read, so that a page naming one owner on every row holds one
-/// allocation for it.
-#[derive(Default)]
-struct Identities {
-    seen: Vec<Arc<Identity>>,
+/// Reads an identity's two columns, shared across the scan's page.
+fn identity(
+    identities: &mut PageIdentities,
+    r: &Row<'_>,
+    id: usize,
+    name: usize,
+) -> rusqlite::Result<Option<Arc<Identity>>> {
+    let text = |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+    Ok(identities.share(text(id)?, text(name)?))
 }
 
-impl Identities {
-    fn read(
-        &mut self,
-        r: &Row<'_>,
-        id: usize,
-        name: usize,
-    ) -> rusqlite::Result<Option<Arc<Identity>>> {
-        let text =
-            |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-        let (id, name) = (text(id)?, text(name)?);
-        if id.is_none() && name.is_none() {
-            return Ok(None);
-        }
-        if let Some(known) = self
-            .seen
-            .iter()
-            .find(|k| k.id.as_deref() == id && k.display_name.as_deref() == name)
-        {
-            return Ok(Some(known.clone()));
-        }
-        let new = Arc::new(Identity {
-            id: id.map(Into::into),
-            display_name: name.map(Into::into),
-        });
-        if self.seen.len() < 8 {
-            self.seen.push(new.clone());
-        }
-        Ok(Some(new))
-    }
-}
-
-fn upload_from_row(r: &Row<'_>, identities: &mut Identities) -> rusqlite::Result<Upload> {
+fn upload_from_row(r: &Row<'_>, identities: &mut PageIdentities) -> rusqlite::Result<Upload> {
     let key: Vec<u8> = r.get(0)?;
     let key = String::from_utf8(key).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
@@ -129,8 +102,8 @@ fn upload_from_row(r: &Row<'_>, identities: &mut Identities) -> rusqlite::Result
         key,
         initiated,
         upload_id: r.get(2)?,
-        owner: identities.read(r, 3, 4)?,
-        initiator: identities.read(r, 5, 6)?,
+        owner: identity(identities, r, 3, 4)?,
+        initiator: identity(identities, r, 5, 6)?,
         storage_class: r
             .get_ref(7)?
             .as_str_or_null()?
@@ -164,7 +137,7 @@ fn scan(
     };
     // Each statement takes the parameters up to the highest it names (unused ones below
     // that are allowed): ?2 for a key bound, ?4 after an upload, ?5 with an upper bound.
-    let mut identities = Identities::default();
+    let mut identities = PageIdentities::default();
     let after_upload = matches!(lower, Lower::AfterUpload { .. });
     let mut rows = match (upper, after_upload) {
         (Some(u), _) => st.query(params![bucket, k, t, id, u]),

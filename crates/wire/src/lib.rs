@@ -1,5 +1,6 @@
 //! HTTP wire helpers every dialect shares. Pure functions over strings and `http` types.
 
+pub mod json;
 mod marker;
 mod route;
 
