@@ -22,15 +22,6 @@ fn not_json(e: JsonError) -> Error {
     bad(format!("BOS listing is not the documented JSON: {e}"))
 }
 
-/// A string, or `None` for `null`.
-fn text<'a>(r: &mut JsonReader<'a>) -> Result<Option<Cow<'a, str>>, JsonError> {
-    if r.null()? {
-        Ok(None)
-    } else {
-        r.string().map(Some)
-    }
-}
-
 /// Reads a listing body: `{"isTruncated", "nextKeyMarker", "nextUploadIdMarker" (or the
 /// documentation example's "nextUploadMarker"), "commonPrefixes": [{"prefix"}],
 /// "uploads": [{"key", "uploadId", "owner": {"id", "displayName"}, "initiated",
@@ -51,10 +42,10 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
                 page.truncated = !r.null().map_err(not_json)? && r.bool().map_err(not_json)?
             }
             "nextKeyMarker" => {
-                page.next_key_marker = text(&mut r).map_err(not_json)?.map(Cow::into_owned)
+                page.next_key_marker = r.string_or_null().map_err(not_json)?.map(Cow::into_owned)
             }
-            "nextUploadIdMarker" => upload_marker = text(&mut r).map_err(not_json)?,
-            "nextUploadMarker" => alternative_marker = text(&mut r).map_err(not_json)?,
+            "nextUploadIdMarker" => upload_marker = r.string_or_null().map_err(not_json)?,
+            "nextUploadMarker" => alternative_marker = r.string_or_null().map_err(not_json)?,
             // A guard that reads `null` consumes it; the arm below then has nothing to do.
             "uploads" if !r.null().map_err(not_json)? => {
                 uploads.reserve(usize::from(dragoman_model::MAX_PAGE));
@@ -113,14 +104,14 @@ fn read_upload(r: &mut JsonReader<'_>, identities: &mut PageIdentities) -> Resul
             "key" => key = Some(r.string().map_err(not_json)?.into_owned()),
             "uploadId" => upload_id = Some(r.string().map_err(not_json)?.into_owned()),
             "initiated" => initiated = Some(r.string().map_err(not_json)?),
-            "storageClass" => storage_class = text(r).map_err(not_json)?,
+            "storageClass" => storage_class = r.string_or_null().map_err(not_json)?,
             "owner" if !r.null().map_err(not_json)? => {
                 let (mut id, mut name) = (None, None);
                 r.begin_object().map_err(not_json)?;
                 while let Some(f) = r.next_key().map_err(not_json)? {
                     match f.as_ref() {
-                        "id" => id = text(r).map_err(not_json)?,
-                        "displayName" => name = text(r).map_err(not_json)?,
+                        "id" => id = r.string_or_null().map_err(not_json)?,
+                        "displayName" => name = r.string_or_null().map_err(not_json)?,
                         _ => r.skip().map_err(not_json)?,
                     }
                 }

@@ -22,15 +22,6 @@ fn not_json(e: JsonError) -> Error {
     bad(format!("Qumulo listing is not the documented JSON: {e}"))
 }
 
-/// A string, or `None` for `null`.
-fn text<'a>(r: &mut JsonReader<'a>) -> Result<Option<Cow<'a, str>>, JsonError> {
-    if r.null()? {
-        Ok(None)
-    } else {
-        r.string().map(Some)
-    }
-}
-
 /// A block count: the docs type it as a decimal string; a number, or `null`, is accepted too.
 fn count(r: &mut JsonReader<'_>, what: &str) -> Result<Option<u64>, Error> {
     let digits = match r.kind().map_err(not_json)? {
@@ -51,15 +42,6 @@ fn count(r: &mut JsonReader<'_>, what: &str) -> Result<Option<u64>, Error> {
             "Qumulo listing has {what} {digits:?}, not a block count"
         ))
     })
-}
-
-/// `true`, `false`, or `None` for `null`.
-fn flag(r: &mut JsonReader<'_>) -> Result<Option<bool>, JsonError> {
-    if r.null()? {
-        Ok(None)
-    } else {
-        r.bool().map(Some)
-    }
 }
 
 /// Reads one page: `{"uploads": [...], "paging": {"next": uri-or-null}}`. Both are required, as
@@ -86,7 +68,7 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
                 r.begin_object().map_err(not_json)?;
                 while let Some(f) = r.next_key().map_err(not_json)? {
                     match f.as_ref() {
-                        "next" => link = text(&mut r).map_err(not_json)?,
+                        "next" => link = r.string_or_null().map_err(not_json)?,
                         _ => r.skip().map_err(not_json)?,
                     }
                 }
@@ -116,20 +98,20 @@ fn read_upload(r: &mut JsonReader<'_>, identities: &mut PageIdentities) -> Resul
             "id" => id = Some(r.string().map_err(not_json)?.into_owned()),
             "key" => key = Some(r.string().map_err(not_json)?.into_owned()),
             "initiated" => initiated = Some(r.string().map_err(not_json)?),
-            "last_modified" => last_modified = text(r).map_err(not_json)?,
+            "last_modified" => last_modified = r.string_or_null().map_err(not_json)?,
             "total_blocks" => state.total_blocks = count(r, "total_blocks")?,
             "datablocks" => state.datablocks = count(r, "datablocks")?,
             "metablocks" => state.metablocks = count(r, "metablocks")?,
-            "completing" => state.completing = flag(r).map_err(not_json)?,
-            "system_initiated" => state.system_initiated = flag(r).map_err(not_json)?,
+            "completing" => state.completing = r.bool_or_null().map_err(not_json)?,
+            "system_initiated" => state.system_initiated = r.bool_or_null().map_err(not_json)?,
             // A guard that reads `null` consumes it; the arm below then has nothing to do.
             "initiator" if !r.null().map_err(not_json)? => {
                 let (mut auth_id, mut name) = (None, None);
                 r.begin_object().map_err(not_json)?;
                 while let Some(f) = r.next_key().map_err(not_json)? {
                     match f.as_ref() {
-                        "auth_id" => auth_id = text(r).map_err(not_json)?,
-                        "name" => name = text(r).map_err(not_json)?,
+                        "auth_id" => auth_id = r.string_or_null().map_err(not_json)?,
+                        "name" => name = r.string_or_null().map_err(not_json)?,
                         _ => r.skip().map_err(not_json)?,
                     }
                 }

@@ -231,6 +231,24 @@ impl<'a> JsonReader<'a> {
         Ok(Cow::Borrowed(&self.src[start..end]))
     }
 
+    /// A string, or `None` for `null`.
+    pub fn string_or_null(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
+        if self.null()? {
+            Ok(None)
+        } else {
+            self.string().map(Some)
+        }
+    }
+
+    /// `true` or `false`, or `None` for `null`.
+    pub fn bool_or_null(&mut self) -> Result<Option<bool>, JsonError> {
+        if self.null()? {
+            Ok(None)
+        } else {
+            self.bool().map(Some)
+        }
+    }
+
     /// A number's text, checked against JSON's grammar
     /// (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`).
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
