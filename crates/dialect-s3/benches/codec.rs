@@ -106,6 +106,49 @@ fn verify(c: &mut Criterion) {
     c.bench_function("s3/verify_request", |b| {
         b.iter(|| dragoman_dialect_s3::verify(&config, black_box(&parts), &body, &secret, now))
     });
+
+    // Signing the listing request dragoman sends an S3 backend: its own signer (cached key,
+    // one buffer), and aws-sigv4's, which forwarding uses.
+    let list = dragoman_dialect_s3::client::list_request(
+        &dragoman_dialect_s3::client::Endpoint {
+            scheme: "http".into(),
+            authority: "127.0.0.1:4566".into(),
+            virtual_hosted: false,
+            region: "us-east-1".into(),
+        },
+        &dragoman_wire::MarkerRequest {
+            bucket: "bench".into(),
+            prefix: "logs/2026/".into(),
+            max: 1000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    c.bench_function("s3/sign_request", |b| {
+        b.iter(|| {
+            dragoman_dialect_s3::client::sign_request(
+                black_box(list.clone()),
+                "us-east-1",
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                now,
+            )
+        })
+    });
+    let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    c.bench_function("s3/sign_request_aws_sigv4", |b| {
+        b.iter(|| {
+            let (mut parts, _) = black_box(list.clone()).into_parts();
+            dragoman_dialect_s3::client::sign_parts(
+                &mut parts,
+                empty,
+                "us-east-1",
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                now,
+            )
+        })
+    });
 }
 
 criterion_group!(benches, bench, verify);

@@ -126,8 +126,9 @@ pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> 
         .collect())
 }
 
-/// Signs a request with SigV4 (the `aws-sigv4` crate, S3's settings: single URI encoding, no
-/// path normalisation, `x-amz-content-sha256`).
+/// Signs a request dragoman built with SigV4 (S3's settings: single URI encoding, no path
+/// normalisation, `x-amz-content-sha256`), by [`crate::canonical::sign_own`], which caches the
+/// signing key.
 pub fn sign_request(
     req: Request<Bytes>,
     region: &str,
@@ -137,13 +138,13 @@ pub fn sign_request(
 ) -> Result<Request<Bytes>, Error> {
     let (mut parts, body) = req.into_parts();
     let digest = hex::encode(Sha256::digest(&body));
-    sign_parts(&mut parts, &digest, region, access_key, secret_key, now)?;
+    crate::canonical::sign_own(&mut parts, &digest, region, access_key, secret_key, now)?;
     Ok(Request::from_parts(parts, body))
 }
 
-/// Signs a request's head for a body that streams: `payload_hash` is its digest in hex, or
-/// one of S3's literal forms (`UNSIGNED-PAYLOAD`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
-/// Every header present is signed.
+/// Signs a forwarded request's head (the `aws-sigv4` crate: the headers are the caller's) for
+/// a body that streams: `payload_hash` is its digest in hex, or one of S3's literal forms
+/// (`UNSIGNED-PAYLOAD`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`). Every header present is signed.
 pub fn sign_parts(
     parts: &mut http::request::Parts,
     payload_hash: &str,

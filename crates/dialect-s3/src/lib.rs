@@ -4,6 +4,7 @@
 //! signature, `encode` writes an [`Outcome`] as S3 XML and `encode_error` writes any canonical
 //! error as an S3 `<Error>` document. No sockets, no clocks: the caller passes `now`.
 
+mod canonical;
 pub mod client;
 mod dialect;
 mod encoding;

@@ -1,22 +1,17 @@
 //! SigV4 verification, header and presigned forms (spec/s3.md §1.6).
 //!
-//! The canonical request is rebuilt here by hand: a verifier must canonicalize exactly what
-//! the client sent, with the client's own `SignedHeaders` list, and `aws-sigv4` is a signer
-//! that derives both from a request it builds itself. The key derivation and the HMAC come
-//! from `aws-sigv4`.
+//! The canonical request is rebuilt by hand ([`crate::canonical`]): a verifier must
+//! canonicalize exactly what the client sent, with the client's own `SignedHeaders` list, and
+//! `aws-sigv4` is a signer that derives both from a request it builds itself.
 
-use std::time::{Duration, UNIX_EPOCH};
-
-use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
 use dragoman_model::{Error, SignatureMismatch, Timestamp};
-use dragoman_wire::{decode_bytes, uri_encode};
+use dragoman_wire::decode_bytes;
 use http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::S3Config;
-
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+use crate::canonical::{ALGORITHM, canonical_request, signature, signing_key, string_to_sign};
 const MAX_SKEW_SECS: i64 = 15 * 60;
 const MAX_PRESIGN_SECS: i64 = 604_800;
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -215,14 +210,9 @@ fn check(
 
     let canonical = canonical_request(parts, &signed, claim.signed_headers, payload_hash, q);
     let scope = format!("{}/{}/s3/aws4_request", claim.date, claim.region);
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{scope}\n{}",
-        claim.amz_date,
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
-    let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t.as_secs()).unwrap_or(0));
-    let key = generate_signing_key(&secret, when, &config.region, "s3");
-    let expected = calculate_signature(&key, string_to_sign.as_bytes());
+    let string_to_sign = string_to_sign(claim.amz_date, &scope, &canonical);
+    let key = signing_key(&secret, claim.date, &config.region);
+    let expected = signature(&key, &string_to_sign);
     if bool::from(expected.as_bytes().ct_eq(claim.signature.as_bytes())) {
         if q {
             check_presign_window(parts, t, now)?;
@@ -230,7 +220,7 @@ fn check(
         Ok(Verified {
             access_key: claim.access_key.to_owned(),
             payload: payload_hash.to_owned(),
-            signing_key: key.as_ref().to_vec(),
+            signing_key: key.to_vec(),
             amz_date: claim.amz_date.to_owned(),
             scope,
             signature: claim.signature.to_owned(),
@@ -265,75 +255,6 @@ fn check_presign_window(parts: &Parts, t: Timestamp, now: Timestamp) -> Result<(
         });
     }
     Ok(())
-}
-
-/// The canonical request, from the request as it arrived.
-fn canonical_request(
-    parts: &Parts,
-    signed: &[&str],
-    signed_line: &str,
-    payload_hash: &str,
-    presigned: bool,
-) -> String {
-    let path = parts.uri.path();
-    let path = if path.is_empty() { "/" } else { path };
-    let uri = uri_encode(&decode_bytes(path), true);
-
-    let mut pairs: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .filter(|(k, _)| !(presigned && *k == "X-Amz-Signature"))
-        .map(|(k, v)| (enc_query(k), enc_query(v)))
-        .collect();
-    pairs.sort();
-    let query = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-
-    let mut headers = String::new();
-    for name in signed {
-        headers.push_str(name);
-        headers.push(':');
-        let values: Vec<String> =
-            if *name == "host" && !parts.headers.contains_key(http::header::HOST) {
-                parts
-                    .uri
-                    .authority()
-                    .map(|a| a.to_string())
-                    .into_iter()
-                    .collect()
-            } else {
-                parts
-                    .headers
-                    .get_all(*name)
-                    .iter()
-                    .map(|v| collapse(&String::from_utf8_lossy(v.as_bytes())))
-                    .collect()
-            };
-        headers.push_str(&values.join(","));
-        headers.push('\n');
-    }
-    format!(
-        "{}\n{uri}\n{query}\n{headers}\n{signed_line}\n{payload_hash}",
-        parts.method
-    )
-}
-
-/// Decodes a query component as sent (`+` is a space) and re-encodes it the SigV4 way.
-fn enc_query(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    uri_encode(&decode_bytes(&spaced), false)
-}
-
-/// Trims and folds runs of spaces, as SigV4 canonical header values require.
-fn collapse(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Verifies the request's SigV4 signature. `Ok(None)`: the request is anonymous.
