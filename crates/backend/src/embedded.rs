@@ -1,5 +1,5 @@
 //! The embedded store as a backend client. SQLite calls block, so they run on tokio's
-//! blocking pool.
+//! blocking pool, except small pages (below).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +10,18 @@ use dragoman_model::{Error, ListUploads, Operation, Outcome};
 use dragoman_store::Store;
 
 use crate::client::{Call, Capabilities, Client, NativePage, Reply, unsupported};
+
+/// Pages of at most this many uploads, without a delimiter, are read on the calling task's own
+/// thread: one index range scan of at most 100 rows, about 30 µs (`cargo bench -p
+/// dragoman-store`). Handing a page-10 listing to the blocking pool and back cost more than
+/// reading it: two cross-thread wakeups, half of the gateway's CPU per request in kernel futex
+/// and scheduler time (`perf` on `scripts/perf-peers --only embedded --pages 10`). Larger
+/// pages, delimiter scans (a seek per prefix) and writes (which commit) still go to the pool.
+const INLINE_MAX_PAGE: u16 = 100;
+
+fn runs_inline(call: &Call) -> bool {
+    matches!(call, Call::Page(r) if r.delimiter.is_none() && r.max <= INLINE_MAX_PAGE)
+}
 
 #[derive(Clone)]
 pub struct EmbeddedClient {
@@ -105,6 +117,9 @@ impl Client for EmbeddedClient {
             .acquire()
             .await
             .map_err(|_| Error::internal("the embedded store is closed"))?;
+        if runs_inline(&call) {
+            return self.run(call);
+        }
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.run(call))
             .await
