@@ -19,132 +19,64 @@ fn bad(message: impl Into<String>) -> Error {
     }
 }
 
-/// Where in the document the reader is.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Scope {
-    Root,
-    Upload,
-    Owner,
-    Initiator,
-    Prefixes,
-    /// An element whose content does not matter (and everything inside it).
-    Skipped,
+fn not_xml(e: &str) -> Error {
+    bad(format!("S3 listing is not well-formed XML: {e}"))
 }
 
-/// The leaf element whose text is being read.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Leaf {
-    IsTruncated,
-    NextKeyMarker,
-    NextUploadIdMarker,
-    Key,
-    UploadId,
-    Initiated,
-    StorageClass,
-    ChecksumAlgorithm,
-    ChecksumType,
-    Id,
-    DisplayName,
-    Prefix,
+const FOREIGN: &str = "S3 answered something other than a ListMultipartUploadsResult";
+
+/// Skips the rest of an element whose start tag was just read, and everything inside it.
+fn skip_element(scanner: &mut Scanner<'_>) -> Result<(), Error> {
+    let mut depth = 1usize;
+    while depth > 0 {
+        match scanner.next_token().map_err(not_xml)? {
+            Some(Token::Start(_)) => depth += 1,
+            Some(Token::End(_)) => depth -= 1,
+            Some(_) => {}
+            None => return Err(not_xml("the document ends inside an element")),
+        }
+    }
+    Ok(())
 }
 
-fn leaf(scope: Scope, name: &[u8]) -> Option<Leaf> {
-    Some(match (scope, name) {
-        (Scope::Root, b"IsTruncated") => Leaf::IsTruncated,
-        (Scope::Root, b"NextKeyMarker") => Leaf::NextKeyMarker,
-        (Scope::Root, b"NextUploadIdMarker") => Leaf::NextUploadIdMarker,
-        (Scope::Upload, b"Key") => Leaf::Key,
-        (Scope::Upload, b"UploadId") => Leaf::UploadId,
-        (Scope::Upload, b"Initiated") => Leaf::Initiated,
-        (Scope::Upload, b"StorageClass") => Leaf::StorageClass,
-        (Scope::Upload, b"ChecksumAlgorithm") => Leaf::ChecksumAlgorithm,
-        (Scope::Upload, b"ChecksumType") => Leaf::ChecksumType,
-        (Scope::Owner | Scope::Initiator, b"ID") => Leaf::Id,
-        (Scope::Owner | Scope::Initiator, b"DisplayName") => Leaf::DisplayName,
-        (Scope::Prefixes, b"Prefix") => Leaf::Prefix,
-        _ => return None,
-    })
-}
-
-/// An owner or initiator as read, borrowed from the body.
-#[derive(Default)]
-struct Who<'a> {
-    id: Option<Cow<'a, str>>,
-    display_name: Option<Cow<'a, str>>,
-}
-
-/// The upload being read.
-#[derive(Default)]
-struct UploadFields<'a> {
-    key: Option<String>,
-    upload_id: Option<String>,
-    initiated: Option<Timestamp>,
-    initiated_raw: Option<String>,
-    storage_class: Option<StorageClass>,
-    checksum_algorithm: Option<String>,
-    checksum_type: Option<String>,
-    owner: Who<'a>,
-    initiator: Who<'a>,
-}
-
-/// Reads a `ListMultipartUploadsResult` into canonical entries and markers.
+/// Reads a `ListMultipartUploadsResult` into canonical entries and markers. Each element the
+/// page is made of has its own reader below, which consumes it through its end tag.
 pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
     let mut scanner = Scanner::new(text);
-    let not_xml = |e: &str| bad(format!("S3 listing is not well-formed XML: {e}"));
-    let mut scopes: Vec<Scope> = Vec::with_capacity(8);
-    let mut upload = UploadFields::default();
     let mut identities = PageIdentities::default();
     let mut uploads: Vec<Entry> = Vec::with_capacity(1001);
     let mut prefixes: Vec<Entry> = Vec::new();
     let mut page = MarkerPage::default();
-    while let Some(token) = scanner.next_token().map_err(not_xml)? {
-        match token {
-            Token::Start(name) => {
-                let Some(&scope) = scopes.last() else {
-                    if name != "ListMultipartUploadsResult" {
-                        return Err(bad(
-                            "S3 answered something other than a ListMultipartUploadsResult",
-                        ));
-                    }
-                    scopes.push(Scope::Root);
-                    continue;
-                };
-                let next = match (scope, name) {
-                    (Scope::Skipped, _) => Scope::Skipped,
-                    (Scope::Root, "Upload") => {
-                        upload = UploadFields::default();
-                        Scope::Upload
-                    }
-                    (Scope::Root, "CommonPrefixes") => Scope::Prefixes,
-                    (Scope::Upload, "Owner") => Scope::Owner,
-                    (Scope::Upload, "Initiator") => Scope::Initiator,
-                    _ => match leaf(scope, name.as_bytes()) {
-                        Some(l) => {
-                            let v = text_of(&mut scanner).map_err(not_xml)?;
-                            store(l, scope, v, &mut upload, &mut page, &mut prefixes);
-                            continue;
-                        }
-                        None => Scope::Skipped,
-                    },
-                };
-                scopes.push(next);
-            }
-            Token::Text(_) | Token::EscapedText(_) | Token::CData(_) => {}
-            Token::End(_) => {
-                if scopes.pop() == Some(Scope::Upload) {
-                    uploads.push(finish(std::mem::take(&mut upload), &mut identities)?);
-                }
-            }
-            Token::Empty(name) => {
-                // `<NextKeyMarker/>` and the like: an empty value, which is no marker.
-                if scopes.is_empty() && name != "ListMultipartUploadsResult" {
-                    return Err(bad(
-                        "S3 answered something other than a ListMultipartUploadsResult",
-                    ));
-                }
-            }
+    match scanner.next_token().map_err(not_xml)? {
+        Some(Token::Start("ListMultipartUploadsResult")) => {}
+        Some(Token::Empty("ListMultipartUploadsResult")) => {
+            scanner.next_token().map_err(not_xml)?;
+            return Ok(page);
         }
+        _ => return Err(bad(FOREIGN)),
+    }
+    loop {
+        match scanner.next_token().map_err(not_xml)? {
+            Some(Token::Start(name)) => match name {
+                "Upload" => uploads.push(read_upload(&mut scanner, &mut identities)?),
+                "CommonPrefixes" => read_prefixes(&mut scanner, &mut prefixes)?,
+                "IsTruncated" => page.truncated = text_of(&mut scanner)?.trim() == "true",
+                "NextKeyMarker" => page.next_key_marker = non_empty(text_of(&mut scanner)?),
+                "NextUploadIdMarker" => {
+                    page.next_upload_id_marker = non_empty(text_of(&mut scanner)?)
+                }
+                _ => skip_element(&mut scanner)?,
+            },
+            // The root's end; the scanner refuses anything but whitespace after it.
+            Some(Token::End(_)) => break,
+            // `<NextKeyMarker/>` and the like: an empty value, which is no marker.
+            Some(_) => {}
+            None => return Err(not_xml("the document ends inside an element")),
+        }
+    }
+    if scanner.next_token().map_err(not_xml)?.is_some() {
+        return Err(not_xml("a second root element"));
     }
     let mut entries = uploads;
     if !prefixes.is_empty() {
@@ -154,6 +86,88 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     }
     page.entries = entries;
     Ok(page)
+}
+
+fn non_empty(v: Cow<'_, str>) -> Option<String> {
+    (!v.is_empty()).then(|| v.into_owned())
+}
+
+/// `<CommonPrefixes><Prefix>…</Prefix></CommonPrefixes>`.
+fn read_prefixes(scanner: &mut Scanner<'_>, prefixes: &mut Vec<Entry>) -> Result<(), Error> {
+    loop {
+        match scanner.next_token().map_err(not_xml)? {
+            Some(Token::Start("Prefix")) => {
+                prefixes.push(Entry::Prefix(text_of(scanner)?.into_owned()));
+            }
+            Some(Token::Start(_)) => skip_element(scanner)?,
+            Some(Token::End(_)) => return Ok(()),
+            Some(_) => {}
+            None => return Err(not_xml("the document ends inside an element")),
+        }
+    }
+}
+
+/// An owner or initiator, borrowed from the body: `(ID, DisplayName)`.
+type Who<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
+fn read_who<'a>(scanner: &mut Scanner<'a>) -> Result<Who<'a>, Error> {
+    let mut who: Who<'a> = (None, None);
+    loop {
+        match scanner.next_token().map_err(not_xml)? {
+            Some(Token::Start("ID")) => who.0 = Some(text_of(scanner)?),
+            Some(Token::Start("DisplayName")) => who.1 = Some(text_of(scanner)?),
+            Some(Token::Start(_)) => skip_element(scanner)?,
+            Some(Token::End(_)) => return Ok(who),
+            Some(_) => {}
+            None => return Err(not_xml("the document ends inside an element")),
+        }
+    }
+}
+
+/// One `<Upload>`, through its end tag.
+fn read_upload(scanner: &mut Scanner<'_>, identities: &mut PageIdentities) -> Result<Entry, Error> {
+    let (mut key, mut upload_id, mut initiated) = (None, None, None);
+    let (mut storage_class, mut checksum_algorithm, mut checksum_type) = (None, None, None);
+    let (mut owner, mut initiator): (Who<'_>, Who<'_>) = ((None, None), (None, None));
+    loop {
+        match scanner.next_token().map_err(not_xml)? {
+            Some(Token::Start(name)) => match name {
+                "Key" => key = Some(text_of(scanner)?.into_owned()),
+                "UploadId" => upload_id = Some(text_of(scanner)?.into_owned()),
+                "Initiated" => initiated = Some(text_of(scanner)?),
+                "StorageClass" => {
+                    storage_class = Some(StorageClass::from_s3(text_of(scanner)?.trim()))
+                }
+                "ChecksumAlgorithm" => checksum_algorithm = Some(text_of(scanner)?.into_owned()),
+                "ChecksumType" => checksum_type = Some(text_of(scanner)?.into_owned()),
+                "Owner" => owner = read_who(scanner)?,
+                "Initiator" => initiator = read_who(scanner)?,
+                _ => skip_element(scanner)?,
+            },
+            Some(Token::End(_)) => break,
+            Some(_) => {}
+            None => return Err(not_xml("the document ends inside an element")),
+        }
+    }
+    let upload_id = upload_id.ok_or_else(|| bad("S3 listing has an upload without an UploadId"))?;
+    let key = key.ok_or_else(|| bad(format!("S3 upload {upload_id} has no Key")))?;
+    let initiated_text = initiated.unwrap_or_default();
+    let initiated = Timestamp::parse_rfc3339(initiated_text.trim()).ok_or_else(|| {
+        bad(format!(
+            "S3 upload {upload_id} has Initiated {initiated_text:?}"
+        ))
+    })?;
+    Ok(Entry::Upload(Upload {
+        key,
+        upload_id,
+        initiated,
+        owner: identities.share(owner.0.as_deref(), owner.1.as_deref()),
+        initiator: identities.share(initiator.0.as_deref(), initiator.1.as_deref()),
+        storage_class,
+        checksum_algorithm,
+        checksum_type,
+        state: Default::default(),
+    }))
 }
 
 /// One page of a `ListPartsResult`: the parts' total size, and the next part-number marker
@@ -205,15 +219,17 @@ pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
 
 /// The text of a leaf element whose start tag was just read, through its end tag: borrowed
 /// when it is one piece without entities (nearly always), joined otherwise.
-fn text_of<'a>(scanner: &mut Scanner<'a>) -> Result<Cow<'a, str>, &'static str> {
+fn text_of<'a>(scanner: &mut Scanner<'a>) -> Result<Cow<'a, str>, Error> {
     let mut value = Cow::Borrowed("");
     loop {
-        let piece = match scanner.next_token()? {
+        let piece = match scanner.next_token().map_err(not_xml)? {
             Some(Token::Text(raw) | Token::CData(raw)) => Cow::Borrowed(raw),
-            Some(Token::EscapedText(raw)) => unescape(raw)?,
+            Some(Token::EscapedText(raw)) => unescape(raw).map_err(not_xml)?,
             Some(Token::End(_)) => return Ok(value),
-            Some(Token::Start(_) | Token::Empty(_)) => return Err("markup inside a text element"),
-            None => return Err("the document ends inside an element"),
+            Some(Token::Start(_) | Token::Empty(_)) => {
+                return Err(not_xml("markup inside a text element"));
+            }
+            None => return Err(not_xml("the document ends inside an element")),
         };
         if value.is_empty() {
             value = piece;
@@ -221,77 +237,6 @@ fn text_of<'a>(scanner: &mut Scanner<'a>) -> Result<Cow<'a, str>, &'static str> 
             value.to_mut().push_str(&piece);
         }
     }
-}
-
-fn store<'a>(
-    l: Leaf,
-    scope: Scope,
-    v: Cow<'a, str>,
-    upload: &mut UploadFields<'a>,
-    page: &mut MarkerPage,
-    prefixes: &mut Vec<Entry>,
-) {
-    let who = match scope {
-        Scope::Owner => Some(&mut upload.owner),
-        Scope::Initiator => Some(&mut upload.initiator),
-        _ => None,
-    };
-    match l {
-        Leaf::IsTruncated => page.truncated = v.trim() == "true",
-        Leaf::NextKeyMarker => page.next_key_marker = (!v.is_empty()).then(|| v.into_owned()),
-        Leaf::NextUploadIdMarker => {
-            page.next_upload_id_marker = (!v.is_empty()).then(|| v.into_owned());
-        }
-        Leaf::Key => upload.key = Some(v.into_owned()),
-        Leaf::UploadId => upload.upload_id = Some(v.into_owned()),
-        Leaf::Initiated => match Timestamp::parse_rfc3339(v.trim()) {
-            Some(t) => upload.initiated = Some(t),
-            None => upload.initiated_raw = Some(v.into_owned()),
-        },
-        Leaf::StorageClass => upload.storage_class = Some(StorageClass::from_s3(v.trim())),
-        Leaf::ChecksumAlgorithm => upload.checksum_algorithm = Some(v.into_owned()),
-        Leaf::ChecksumType => upload.checksum_type = Some(v.into_owned()),
-        Leaf::Id => {
-            if let Some(w) = who {
-                w.id = Some(v);
-            }
-        }
-        Leaf::DisplayName => {
-            if let Some(w) = who {
-                w.display_name = Some(v);
-            }
-        }
-        Leaf::Prefix => prefixes.push(Entry::Prefix(v.into_owned())),
-    }
-}
-
-fn finish(u: UploadFields<'_>, identities: &mut PageIdentities) -> Result<Entry, Error> {
-    let upload_id = u
-        .upload_id
-        .ok_or_else(|| bad("S3 listing has an upload without an UploadId"))?;
-    let key = u
-        .key
-        .ok_or_else(|| bad(format!("S3 upload {upload_id} has no Key")))?;
-    let initiated = u.initiated.ok_or_else(|| {
-        bad(format!(
-            "S3 upload {upload_id} has Initiated {:?}",
-            u.initiated_raw.unwrap_or_default()
-        ))
-    })?;
-    Ok(Entry::Upload(Upload {
-        key,
-        upload_id,
-        initiated,
-        owner: identities.share(u.owner.id.as_deref(), u.owner.display_name.as_deref()),
-        initiator: identities.share(
-            u.initiator.id.as_deref(),
-            u.initiator.display_name.as_deref(),
-        ),
-        storage_class: u.storage_class,
-        checksum_algorithm: u.checksum_algorithm,
-        checksum_type: u.checksum_type,
-        state: Default::default(),
-    }))
 }
 
 #[cfg(test)]
