@@ -79,6 +79,8 @@ fn main() -> ExitCode {
                 // Blocking work is the embedded store's, which admits one call per store
                 // connection; this bounds whatever else might block.
                 .max_blocking_threads(32)
+                // An idle worker gives back what its own heap keeps (dragoman_alloc).
+                .on_thread_park(dragoman_alloc::on_worker_park)
                 .build()
             {
                 Ok(r) => r,
