@@ -49,10 +49,17 @@ pub(crate) fn escape_into(out: &mut String, value: &str) {
 /// document ill-formed. dragoman refuses such keys when uploads are created; this is for keys
 /// that came from elsewhere.
 fn xml_chars(value: &str) -> std::borrow::Cow<'_, str> {
-    let clean = value
-        .bytes()
-        .all(|b| b >= b' ' || matches!(b, b'\t' | b'\n' | b'\r'))
-        && !value.contains(['\u{FFFE}', '\u{FFFF}']);
+    // One branch-free pass over the bytes (it vectorizes): control characters, and the lead
+    // byte 0xEF that U+FFFE and U+FFFF (EF BF BE, EF BF BF) start with. Searching for those two
+    // characters with `str::contains` decoded every value char by char: 40 % of this
+    // function in a profile of a 1000-upload page.
+    let (control, ef) = value.bytes().fold((false, false), |(c, e), b| {
+        (
+            c | (b < b' ' && b != b'\t' && b != b'\n' && b != b'\r'),
+            e | (b == 0xEF),
+        )
+    });
+    let clean = !(control || (ef && value.contains(['\u{FFFE}', '\u{FFFF}'])));
     if clean {
         return std::borrow::Cow::Borrowed(value);
     }
@@ -415,6 +422,17 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, "bad\u{1}key<\u{FFFF}>\ttab");
         assert_eq!(out, "bad%01key&lt;%EF%BF%BF&gt;\ttab");
+        // Each alone: a noncharacter without any control character, and characters that
+        // share its lead byte (full-width parentheses, EF BC 88) but are fine.
+        for (value, written) in [
+            ("a\u{FFFE}b", "a%EF%BF%BEb"),
+            ("x\u{1f}", "x%1F"),
+            ("（ok）\r\n", "（ok）\r\n"),
+        ] {
+            let mut out = String::new();
+            escape_into(&mut out, value);
+            assert_eq!(out, written);
+        }
         assert!(
             quick_xml::Reader::from_str(&format!("<Key>{out}</Key>"))
                 .read_event()
