@@ -19,6 +19,17 @@ use crate::client::{Call, Capabilities, Client, NativePage, Reply, unsupported};
 /// pages, delimiter scans (a seek per prefix) and writes (which commit) still go to the pool.
 const INLINE_MAX_PAGE: u16 = 100;
 
+/// Whether the call only reads (it takes one of the store's reader connections).
+fn reads(call: &Call) -> bool {
+    matches!(
+        call,
+        Call::Page(_)
+            | Call::Op(
+                Operation::HeadBucket { .. } | Operation::ListBuckets | Operation::ListUploads(_)
+            )
+    )
+}
+
 fn runs_inline(call: &Call) -> bool {
     matches!(call, Call::Page(r) if r.delimiter.is_none() && r.max <= INLINE_MAX_PAGE)
 }
@@ -27,8 +38,11 @@ fn runs_inline(call: &Call) -> bool {
 pub struct EmbeddedClient {
     store: Arc<Store>,
     metrics: Option<Metrics>,
-    /// Calls running on blocking threads: the store's readers and its writer.
-    slots: Arc<tokio::sync::Semaphore>,
+    /// Reading calls admitted at once: one per store reader, so that none ever waits inside
+    /// the store for a reader (a page read on the task's own thread must not block it).
+    readers: Arc<tokio::sync::Semaphore>,
+    /// Writing calls admitted at once: the store's one writer.
+    writer: Arc<tokio::sync::Semaphore>,
 }
 
 impl EmbeddedClient {
@@ -36,7 +50,8 @@ impl EmbeddedClient {
         Self {
             store,
             metrics: None,
-            slots: Arc::new(tokio::sync::Semaphore::new(dragoman_store::MAX_READERS + 1)),
+            readers: Arc::new(tokio::sync::Semaphore::new(dragoman_store::MAX_READERS)),
+            writer: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -109,11 +124,15 @@ impl Client for EmbeddedClient {
     }
 
     async fn call(&self, call: Call) -> Result<Reply, Error> {
-        // One blocking thread per store connection at most: more calls wait here, as tasks,
-        // instead of as blocking threads parked on the store's pool (each thread a stack;
-        // under 1000 connections the pool had grown to 300 of them).
-        let _slot = self
-            .slots
+        // One call per store connection at most: more calls wait here, as tasks, instead of
+        // as blocking threads parked on the store's pool (each thread a stack; under 1000
+        // connections the pool had grown to 300 of them).
+        let slots = if reads(&call) {
+            &self.readers
+        } else {
+            &self.writer
+        };
+        let _slot = slots
             .acquire()
             .await
             .map_err(|_| Error::internal("the embedded store is closed"))?;
