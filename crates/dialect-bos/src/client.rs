@@ -124,7 +124,7 @@ pub fn sign_parts(
     Ok(())
 }
 
-fn bad(message: impl Into<String>) -> Error {
+pub(crate) fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
     }

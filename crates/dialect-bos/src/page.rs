@@ -12,11 +12,7 @@ use dragoman_model::{Entry, Error, PageIdentities, StorageClass, Timestamp, Uplo
 use dragoman_wire::MarkerPage;
 use dragoman_wire::json::{JsonError, JsonReader};
 
-fn bad(message: impl Into<String>) -> Error {
-    Error::BadBackendAnswer {
-        message: message.into(),
-    }
-}
+use crate::client::bad;
 
 fn not_json(e: JsonError) -> Error {
     bad(format!("BOS listing is not the documented JSON: {e}"))

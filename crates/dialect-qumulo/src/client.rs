@@ -136,7 +136,7 @@ pub struct QumuloPage {
     pub next_after: Option<String>,
 }
 
-fn bad(message: impl Into<String>) -> Error {
+pub(crate) fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
     }

@@ -10,13 +10,7 @@ use std::borrow::Cow;
 use dragoman_model::{Error, PageIdentities, Timestamp, Upload, UploadState};
 use dragoman_wire::json::{JsonError, JsonReader, Kind};
 
-use crate::client::{QumuloPage, after_of};
-
-fn bad(message: impl Into<String>) -> Error {
-    Error::BadBackendAnswer {
-        message: message.into(),
-    }
-}
+use crate::client::{QumuloPage, after_of, bad};
 
 fn not_json(e: JsonError) -> Error {
     bad(format!("Qumulo listing is not the documented JSON: {e}"))

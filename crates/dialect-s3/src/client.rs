@@ -197,7 +197,7 @@ pub fn sign_parts(
     Ok(())
 }
 
-fn bad(message: impl Into<String>) -> Error {
+pub(crate) fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
         message: message.into(),
     }

@@ -11,13 +11,8 @@ use std::borrow::Cow;
 use dragoman_model::{Entry, Error, PageIdentities, StorageClass, Timestamp, Upload};
 use dragoman_wire::MarkerPage;
 
+use crate::client::bad;
 use crate::scan::{Scanner, Token, unescape};
-
-fn bad(message: impl Into<String>) -> Error {
-    Error::BadBackendAnswer {
-        message: message.into(),
-    }
-}
 
 fn not_xml(e: &str) -> Error {
     bad(format!("S3 listing is not well-formed XML: {e}"))
