@@ -56,7 +56,7 @@ impl<'a> Scanner<'a> {
             let bytes = self.rest.as_bytes();
             if bytes[0] != b'<' {
                 // One search finds both the text's end and whether it has entities.
-                let (lt, escaped) = match memchr::memchr2(b'<', b'&', bytes) {
+                let (lt, escaped) = match lt_or_amp(bytes) {
                     Some(i) if bytes[i] == b'&' => {
                         (memchr::memchr(b'<', &bytes[i..]).map(|j| i + j), true)
                     }
@@ -105,9 +105,8 @@ impl<'a> Scanner<'a> {
             if let Some(closing) = after.strip_prefix('/') {
                 let (open, local) = self.open.pop().ok_or("an end tag without its start")?;
                 // The common case, `</name>` right after the name, without a search.
-                let rest = closing
-                    .strip_prefix(open)
-                    .ok_or("an end tag that does not match its start")?;
+                let rest =
+                    strip_name(closing, open).ok_or("an end tag that does not match its start")?;
                 self.rest = match rest.as_bytes().first() {
                     Some(b'>') => &rest[1..],
                     _ => {
@@ -163,6 +162,78 @@ impl<'a> Scanner<'a> {
 }
 
 /// Text with its entity and character references resolved; borrowed when it has none.
+impl<'a> Scanner<'a> {
+    /// The text of the element just opened when it is plain text followed at once by its end
+    /// tag (`<Key>text</Key>`, almost every element of a listing), with the end tag consumed.
+    /// `None`, with nothing consumed, for anything else: entities, CDATA, comments, markup,
+    /// or an end tag written with a space; [`Scanner::next_token`] then reads it token by
+    /// token.
+    pub fn plain_text_then_end(&mut self) -> Option<&'a str> {
+        let (open, _) = *self.open.last()?;
+        let bytes = self.rest.as_bytes();
+        let lt = lt_or_amp(bytes)?;
+        let text = &self.rest[..lt];
+        let rest = strip_name(self.rest[lt..].strip_prefix("</")?, open)?.strip_prefix('>')?;
+        // `&` stops the search too: escaped text takes the general path.
+        self.rest = rest;
+        self.open.pop();
+        Some(text)
+    }
+}
+
+/// `s` after `name`, if it starts with it. Tag names are short, and comparing them in place
+/// costs less than a call to `memcmp`, which `str::strip_prefix` makes for a length known only
+/// at run time.
+fn strip_name<'s>(s: &'s str, name: &str) -> Option<&'s str> {
+    let (b, n) = (s.as_bytes(), name.as_bytes());
+    let head = b.get(..n.len())?;
+    let mut i = 0;
+    while i + 8 <= n.len() {
+        if head[i..i + 8] != n[i..i + 8] {
+            return None;
+        }
+        i += 8;
+    }
+    while i < n.len() {
+        if head[i] != n[i] {
+            return None;
+        }
+        i += 1;
+    }
+    // `name` ends on a character boundary of `s`, since both hold the same bytes up to it.
+    s.get(n.len()..)
+}
+
+/// The first `<` or `&`. Text in a listing is short (a key, an id, a time), where `memchr2`'s
+/// vector setup costs more than the search: the first 64 bytes are looked at eight at a time,
+/// and only longer text goes to `memchr2`.
+fn lt_or_amp(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes of `x` equal to zero have their high bit set; a borrow only marks bytes above a
+    // marked one, so the lowest mark is exact.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = 0;
+    while at < 64 {
+        let Some(chunk) = b.get(at..at + 8) else {
+            return b
+                .get(at..)?
+                .iter()
+                .position(|&c| c == b'<' || c == b'&')
+                .map(|i| at + i);
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let found = zero(x ^ (ONES * u64::from(b'<'))) | zero(x ^ (ONES * u64::from(b'&')));
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'<', b'&', &b[at..]).map(|i| at + i)
+}
+
 pub fn unescape(raw: &str) -> Result<Cow<'_, str>, &'static str> {
     if memchr::memchr(b'&', raw.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(raw));
@@ -206,6 +277,54 @@ mod tests {
         );
         assert!(matches!(unescape("plain"), Ok(Cow::Borrowed("plain"))));
         assert!(unescape("&nope;").is_err());
+    }
+
+    #[test]
+    fn finds_the_first_lt_or_amp_at_every_length_and_offset() {
+        for len in 0..80 {
+            for at in 0..=len {
+                for c in [b'<', b'&'] {
+                    let mut text = vec![b'x'; len];
+                    if at < len {
+                        text[at] = c;
+                        // A later hit must not win over this one.
+                        if at + 1 < len {
+                            text[len - 1] = b'<';
+                        }
+                    }
+                    let want = text.iter().position(|&b| b == b'<' || b == b'&');
+                    assert_eq!(lt_or_amp(&text), want, "len {len} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_text_then_end_takes_only_the_plain_form() {
+        let doc = "<r><a>one</a><b>t &amp; u</b><c>x</c ><d><![CDATA[y]]></d><e></e><f>z</g></r>";
+        let mut s = Scanner::new(doc);
+        assert_eq!(s.next_token(), Ok(Some(Token::Start("r"))));
+        assert_eq!(s.next_token(), Ok(Some(Token::Start("a"))));
+        assert_eq!(s.plain_text_then_end(), Some("one"));
+        for (name, rest) in [
+            ("b", vec![Token::EscapedText("t &amp; u")]),
+            ("c", vec![Token::Text("x")]),
+            ("d", vec![Token::CData("y")]),
+        ] {
+            assert_eq!(s.next_token(), Ok(Some(Token::Start(name))));
+            assert_eq!(s.plain_text_then_end(), None, "{name}");
+            for t in rest {
+                assert_eq!(s.next_token(), Ok(Some(t)));
+            }
+            assert_eq!(s.next_token(), Ok(Some(Token::End(name))));
+        }
+        assert_eq!(s.next_token(), Ok(Some(Token::Start("e"))));
+        assert_eq!(s.plain_text_then_end(), Some(""));
+        assert_eq!(s.next_token(), Ok(Some(Token::Start("f"))));
+        // A mismatched end tag is left for the tokenizer, which refuses it.
+        assert_eq!(s.plain_text_then_end(), None);
+        assert_eq!(s.next_token(), Ok(Some(Token::Text("z"))));
+        assert!(s.next_token().is_err());
     }
 
     #[test]
