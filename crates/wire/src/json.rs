@@ -62,11 +62,13 @@ impl<'a> JsonReader<'a> {
         Err(JsonError { what, at: self.pos })
     }
 
+    #[inline]
     fn bytes(&self) -> &'a [u8] {
         self.src.as_bytes()
     }
 
     /// Skips whitespace and returns the next byte, not consuming it.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
         let b = self.bytes();
         while let Some(&c) = b.get(self.pos) {
@@ -78,6 +80,7 @@ impl<'a> JsonReader<'a> {
         None
     }
 
+    #[inline]
     fn expect(&mut self, c: u8, what: &'static str) -> Result<(), JsonError> {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -88,6 +91,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The kind of the next value.
+    #[inline]
     pub fn kind(&mut self) -> Result<Kind, JsonError> {
         Ok(match self.peek() {
             Some(b'{') => Kind::Object,
@@ -101,6 +105,7 @@ impl<'a> JsonReader<'a> {
         })
     }
 
+    #[inline]
     fn open(&mut self, c: u8, what: &'static str) -> Result<(), JsonError> {
         self.expect(c, what)?;
         self.depth += 1;
@@ -112,6 +117,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// Consumes the separator before the next element, or the container's end (`Ok(false)`).
+    #[inline]
     fn next_in(&mut self, close: u8) -> Result<bool, JsonError> {
         match self.peek() {
             Some(c) if c == close => {}
@@ -135,11 +141,13 @@ impl<'a> JsonReader<'a> {
     }
 
     /// Opens an object: `{`.
+    #[inline]
     pub fn begin_object(&mut self) -> Result<(), JsonError> {
         self.open(b'{', "expected an object")
     }
 
     /// The object's next key, with its `:` consumed; `None` at its end.
+    #[inline]
     pub fn next_key(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
         if !self.next_in(b'}')? {
             return Ok(None);
@@ -154,11 +162,13 @@ impl<'a> JsonReader<'a> {
     }
 
     /// Opens an array: `[`.
+    #[inline]
     pub fn begin_array(&mut self) -> Result<(), JsonError> {
         self.open(b'[', "expected an array")
     }
 
     /// Whether the array has another element (its end is consumed when not).
+    #[inline]
     pub fn next_item(&mut self) -> Result<bool, JsonError> {
         let more = self.next_in(b']')?;
         if more {
@@ -168,6 +178,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// `null`, consumed; `false` (and nothing consumed) for any other value.
+    #[inline]
     pub fn null(&mut self) -> Result<bool, JsonError> {
         if self.peek() != Some(b'n') {
             return Ok(false);
@@ -176,6 +187,7 @@ impl<'a> JsonReader<'a> {
         Ok(true)
     }
 
+    #[inline]
     fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
         if self.src[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -185,6 +197,7 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    #[inline]
     pub fn bool(&mut self) -> Result<bool, JsonError> {
         match self.peek() {
             Some(b't') => self.literal("true").map(|()| true),
@@ -194,14 +207,33 @@ impl<'a> JsonReader<'a> {
     }
 
     /// A string: borrowed from the document when it has no escapes.
+    #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.expect(b'"', "expected a string")?;
         let start = self.pos;
         let b = self.bytes();
+        // Nearly every string on a page is plain: its first stop is its closing quote.
+        let first = stop(b, start);
+        if let Some(end) = first.filter(|&i| b[i] == b'"') {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(&self.src[start..end]));
+        }
+        self.string_with_escapes(start, first)
+    }
+
+    /// The rest of [`Self::string`] once its first stop is not the closing quote: an escape,
+    /// a control character, or the end of the document.
+    fn string_with_escapes(
+        &mut self,
+        start: usize,
+        first: Option<usize>,
+    ) -> Result<Cow<'a, str>, JsonError> {
+        let b = self.bytes();
         let mut escaped = false;
         let mut at = start;
+        let mut found = first;
         let end = loop {
-            let Some(i) = stop(b, at) else {
+            let Some(i) = found.take().or_else(|| stop(b, at)) else {
                 self.pos = b.len();
                 return self.fail("an unterminated string");
             };
@@ -232,6 +264,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// A string, or `None` for `null`.
+    #[inline]
     pub fn string_or_null(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
         if self.null()? {
             Ok(None)
@@ -241,6 +274,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// `true` or `false`, or `None` for `null`.
+    #[inline]
     pub fn bool_or_null(&mut self) -> Result<Option<bool>, JsonError> {
         if self.null()? {
             Ok(None)
@@ -251,6 +285,7 @@ impl<'a> JsonReader<'a> {
 
     /// A number's text, checked against JSON's grammar
     /// (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`).
+    #[inline]
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
         self.peek();
         let b = self.bytes();
@@ -337,6 +372,7 @@ impl<'a> JsonReader<'a> {
 /// The first byte at or after `from` that ends a plain run in a string: `"`, `\\` or a control
 /// character. Eight bytes at a time (the strings here are short, and a call to `memchr2`
 /// plus a second pass for control characters cost more than this whole scan).
+#[inline]
 fn stop(b: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
