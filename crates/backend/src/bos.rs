@@ -30,7 +30,7 @@ pub struct BosClientConfig {
 
 pub struct BosClient {
     config: BosClientConfig,
-    http: reqwest::Client,
+    http: crate::http::HttpClient,
 }
 
 impl BosClient {

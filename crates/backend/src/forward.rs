@@ -201,21 +201,20 @@ fn callers_fault(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
 /// streaming. `parts.uri` must be the URL meant: one the URL parser would change (dot
 /// segments in a key) is refused.
 pub(crate) async fn send_streamed(
-    client: &reqwest::Client,
+    client: &crate::http::HttpClient,
     backend: &str,
     parts: http::request::Parts,
     body: StreamBody,
     head_timeout: Duration,
 ) -> Result<Response<StreamBody>, Error> {
-    let meant = parts.uri.path().to_owned();
     let (done, sent) = tokio::sync::oneshot::channel();
-    let body = reqwest::Body::wrap(SignalEnd {
+    let body = SignalEnd {
         inner: body,
         done: Some(done),
-    });
-    let mut req = reqwest::Request::try_from(http::Request::from_parts(parts, body))
-        .map_err(|e| Error::internal(format!("{backend}: cannot send the request: {e}")))?;
-    crate::http::prepare(&mut req, &meant)?;
+    }
+    .boxed();
+    let mut req = http::Request::from_parts(parts, body);
+    crate::http::prepare(&mut req)?;
     let answer = client.execute(req);
     let deadline = async {
         let _ = sent.await;
@@ -225,7 +224,6 @@ pub(crate) async fn send_streamed(
         r = answer => r.map_err(|e| callers_fault(&e).unwrap_or_else(|| transport_error(backend, &e)))?,
         () = deadline => return Err(Error::BackendTimeout),
     };
-    let resp: Response<reqwest::Body> = resp.into();
     Ok(resp.map(|b| {
         b.map_err(|e| Box::new(e) as dragoman_dialect::forward::BoxError)
             .boxed()

@@ -48,7 +48,7 @@ pub struct QumuloClientConfig {
 
 pub struct QumuloClient {
     config: QumuloClientConfig,
-    http: reqwest::Client,
+    http: crate::http::HttpClient,
     session: Mutex<Option<String>>,
 }
 

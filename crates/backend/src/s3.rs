@@ -24,7 +24,7 @@ pub struct S3ClientConfig {
 
 pub struct S3Client {
     config: S3ClientConfig,
-    http: reqwest::Client,
+    http: crate::http::HttpClient,
 }
 
 impl S3Client {

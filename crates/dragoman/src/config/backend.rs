@@ -299,9 +299,8 @@ impl BackendSection {
 
     fn http(&self) -> HttpOptions {
         let d = HttpOptions::default();
+        // The outbound stack's timeout bounds each try; the client only bounds connecting.
         HttpOptions {
-            // The outbound stack's timeout bounds each try; the client only bounds connecting.
-            timeout: None,
             connect_timeout: self
                 .connect_timeout_secs
                 .map_or(d.connect_timeout, Duration::from_secs),
