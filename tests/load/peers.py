@@ -12,6 +12,11 @@ nothing and every proxy is measured on the same bytes:
 - S3 -> embedded: an S3 caller answered from dragoman's own store.
 
 nginx and haproxy pass the caller's request to the same static backend.
+
+`--instructions` runs the front under callgrind instead, counting only while wrk runs, and
+prints the user-side instructions per request of each path: a figure a shared, noisy machine
+does not move, for comparing two builds (the kernel's share, which CPU time includes, is not in
+it).
 """
 
 import argparse
@@ -124,6 +129,39 @@ rename = "page"
     return list(Recorder.seen)
 
 
+def instructions(args, front, out, pages):
+    """Instructions per request of each front path, one path at a time: callgrind's counters
+    are zeroed, switched on for one wrk run and dumped. Two connections: callgrind runs one
+    thread at a time, fifty times slower, and a page 1000 would outlast wrk's timeout behind
+    more."""
+    print("\n| path | page | requests | instructions per request |\n|---|---|---|---|")
+    for page in pages:
+        s3_qs = f"uploads&max-uploads={page}"
+        for label, url, headers in (
+            ("BOS -> BOS", f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
+             lambda: bce_headers(front.port, f"/bosb-page{page}", {"uploads": "", "maxUploads": str(page)})),
+            ("S3 -> BOS (translated)", f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
+            ("S3 -> S3", f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
+        ):
+            if args.only not in label:
+                continue
+            for f in out.parent.glob(out.name + "*"):
+                f.unlink()
+            control = ["callgrind_control"]
+            subprocess.run(control + ["--zero", str(front.proc.pid)], check=True, capture_output=True)
+            subprocess.run(control + ["--instr=on", str(front.proc.pid)], check=True, capture_output=True)
+            done, *_ = wrk(url, headers() if headers else s3_headers(url), args.duration, 2, threads=1)
+            subprocess.run(control + ["--instr=off", str(front.proc.pid)], check=True, capture_output=True)
+            subprocess.run(control + ["--dump", str(front.proc.pid)], check=True, capture_output=True)
+            total = 0
+            for f in out.parent.glob(out.name + "*"):
+                m = re.search(r"^totals: (\d+)", f.read_text(errors="replace"), re.M)
+                total += int(m.group(1)) if m else 0
+            if done == 0 or total == 0:
+                raise SystemExit(f"{label} page {page}: {done} requests, {total} instructions counted")
+            print(f"| {label} | {page} | {done} | {total / done:.0f} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -135,7 +173,11 @@ def main():
     ap.add_argument("--only", default="", help="measure only the paths whose label contains this")
     ap.add_argument("--no-cpu", action="store_true", help="skip the CPU table (memory only)")
     ap.add_argument("--no-flood", action="store_true", help="skip the memory table")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count the front's instructions per request under callgrind (no peers, no flood)")
     args = ap.parse_args()
+    if args.instructions:
+        args.no_flood = True
     pages = [int(p) for p in args.pages.split(",")]
     if args.smoke:
         args.duration, args.flood_connections = "1s", 100
@@ -260,6 +302,14 @@ backend bos
 
         # 4. dragoman in front of the static backend.
         (work / "front").mkdir()
+        if args.instructions:
+            wrapper = work / "front" / "callgrind-dragoman"
+            wrapper.write_text(f"""#!/bin/sh
+exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={work / 'front' / 'callgrind.out'} \\
+  {os.environ['DRAGOMAN_BIN']} "$@"
+""")
+            wrapper.chmod(0o755)
+            os.environ["DRAGOMAN_BIN"] = str(wrapper)
         front = Dragoman(work / "front", f"""
 [backends.canned-s3]
 kind = "s3"
@@ -281,6 +331,9 @@ rename = "page{page}"
 """ for page in PAGES for prefix, backend in (("s3b", "canned-s3"), ("bosb", "canned-bos"))),
             env={"RUST_LOG": "warn"}).start()
         gateways.append(front)
+        if args.instructions:
+            instructions(args, front, work / "front" / "callgrind.out", pages)
+            return
 
         rows = []
 

@@ -1,5 +1,6 @@
 """The long-run drivers keep working: a short run of scripts/perf-peers' driver (the full run
-compares dragoman with nginx and haproxy) and of scripts/sweep-bench's (see BENCHMARKS.md)."""
+compares dragoman with nginx and haproxy), of its instruction count, and of scripts/sweep-bench's
+(see BENCHMARKS.md)."""
 
 import os
 import subprocess
@@ -19,6 +20,19 @@ def test_perf_peers_smoke():
     for row in ("| BOS -> BOS | 10 |", "| S3 -> S3 | 1000 |", "| S3 -> embedded store | 1000 |",
                 "| dragoman S3 -> BOS | 1000 |", "| haproxy | 10 |"):
         assert row in out.stdout, out.stdout
+
+
+def test_perf_peers_instructions_smoke():
+    """The front's instructions per request under callgrind (BENCHMARKS.md compares builds by it):
+    counting switches on only for wrk's run, so the figure is per completed request."""
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "peers.py"), "--bin", str(binary()),
+                          "--instructions", "--pages", "10", "--only", "S3 -> S3", "--duration", "2s"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| S3 -> S3 | 10 |"))
+    requests, per_request = (int(c) for c in row.strip("| ").split(" | ")[2:4])
+    # A debug build spends a few million instructions on a request (3.7M when this was written).
+    assert requests > 0 and 10_000 < per_request < 100_000_000, row
 
 
 def test_sweep_bench_smoke():
