@@ -1,14 +1,15 @@
 //! A dialect's local routes (Qumulo's login), answered here from the gateway's own directory
 //! of callers, with no authentication before and no backend after.
 
+use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use dragoman_dialect::Local;
 use dragoman_model::Error;
-use futures_util::future::BoxFuture;
+use futures_util::future::Either;
 use http::{Request, Response};
-use tower::{BoxError, Layer, Service, ServiceExt};
+use tower::{BoxError, Layer, Service};
 
 use crate::Access;
 use crate::context::{Body, Caller, ClientAddr, Decoded, Payload, full};
@@ -41,29 +42,27 @@ pub struct LocalRoute<S> {
     access: Arc<Access>,
 }
 
+/// A local route answers at once; anything else is the inner service's call. Readiness is the
+/// inner service's, as for a [`crate::Check`].
 impl<S> Service<Request<Payload>> for LocalRoute<S>
 where
-    S: Service<Request<Payload>, Response = Response<Body>, Error = BoxError>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request<Payload>, Response = Response<Body>, Error = BoxError>,
 {
     type Response = Response<Body>;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
+    type Future = Either<Ready<Result<Response<Body>, BoxError>>, S::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<Payload>) -> Self::Future {
         if !matches!(req.extensions().get::<Decoded>(), Some(Decoded::Local(_))) {
-            return Box::pin(self.inner.clone().oneshot(req));
+            return Either::Right(self.inner.call(req));
         }
         let (parts, body) = req.into_parts();
         let Payload::Read(body) = body else {
-            return Box::pin(std::future::ready(Err(BoxError::from(Error::internal(
+            return Either::Left(ready(Err(BoxError::from(Error::internal(
                 "a local route's body was not read",
             )))));
         };
@@ -83,6 +82,6 @@ where
                 .map(|r| r.map(full)),
             None => Err(Error::internal("no dialect was detected for the request")),
         };
-        Box::pin(std::future::ready(answer.map_err(BoxError::from)))
+        Either::Left(ready(answer.map_err(BoxError::from)))
     }
 }
