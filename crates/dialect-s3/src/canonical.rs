@@ -13,26 +13,12 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 
 use dragoman_model::{Error, Timestamp};
-use dragoman_wire::{decode_bytes, uri_encode};
+use dragoman_wire::{canonical_component, decode_bytes, unreserved, uri_encode};
 use hmac::{Hmac, Mac};
 use http::request::Parts;
 use sha2::{Digest, Sha256};
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-
-/// `A-Z a-z 0-9 - _ . ~`: bytes SigV4's `UriEncode` leaves alone.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
-/// A path in canonical form: `UriEncode` of its decoded bytes, `/` kept.
-fn canonical_path(path: &str) -> Cow<'_, str> {
-    if path.bytes().all(|b| unreserved(b) || b == b'/') {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(uri_encode(&decode_bytes(path), true))
-    }
-}
 
 /// A query component as sent (`+` is a space), in canonical form.
 fn canonical_query_part(raw: &str) -> Cow<'_, str> {
@@ -76,7 +62,10 @@ pub(crate) fn canonical_request(
     out.push_str(parts.method.as_str());
     out.push('\n');
     let path = parts.uri.path();
-    out.push_str(&canonical_path(if path.is_empty() { "/" } else { path }));
+    out.push_str(&canonical_component(
+        if path.is_empty() { "/" } else { path },
+        true,
+    ));
     out.push('\n');
 
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = query
@@ -344,10 +333,10 @@ mod tests {
     #[test]
     fn values_and_components_in_canonical_form_are_borrowed() {
         assert!(matches!(
-            canonical_path("/bucket/a-b_c.d~e"),
+            canonical_component("/bucket/a-b_c.d~e", true),
             Cow::Borrowed(_)
         ));
-        assert_eq!(canonical_path("/b/a%2fb c%7e"), "/b/a/b%20c~");
+        assert_eq!(canonical_component("/b/a%2fb c%7e", true), "/b/a/b%20c~");
         assert!(matches!(
             canonical_query_part("max-uploads"),
             Cow::Borrowed(_)

@@ -12,6 +12,8 @@ pub use route::{
     validate_s3_bucket_name, xml_char,
 };
 
+use std::borrow::Cow;
+
 use dragoman_model::Error;
 use http::request::Parts;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
@@ -32,6 +34,26 @@ pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
         UNRESERVED
     };
     percent_encode(s, set).to_string()
+}
+
+/// `A-Z a-z 0-9 - _ . ~`: the bytes `UriEncode` leaves alone.
+#[inline]
+pub fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// `UriEncode` of a component's percent-decoded bytes. A component already in that form
+/// (nearly every one on the hot path: no `%`, nothing to escape) is borrowed, since decoding
+/// and encoding it again gives it back unchanged.
+pub fn canonical_component(raw: &str, keep_slash: bool) -> Cow<'_, str> {
+    if raw
+        .bytes()
+        .all(|b| unreserved(b) || (keep_slash && b == b'/'))
+    {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(uri_encode(&decode_bytes(raw), keep_slash))
+    }
 }
 
 /// Percent-decodes to bytes, leaving malformed escapes as they are.
