@@ -129,32 +129,46 @@ rename = "page"
     return list(Recorder.seen)
 
 
-def instructions(args, front, out, pages):
-    """Instructions per request of each front path, one path at a time: callgrind's counters
-    are zeroed, switched on for one wrk run and dumped. Two connections: callgrind runs one
-    thread at a time, fifty times slower, and a page 1000 would outlast wrk's timeout behind
-    more."""
+def callgrind_wrapper(workdir, real_bin):
+    """A DRAGOMAN_BIN that runs the real binary under callgrind, counting nothing until told."""
+    wrapper = workdir / "callgrind-dragoman"
+    wrapper.write_text(f"""#!/bin/sh
+exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={workdir / 'callgrind.out'} \\
+  {real_bin} "$@"
+""")
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+def instructions(args, front, store, pages):
+    """Instructions per request of each path, one path at a time: callgrind's counters in the
+    process answering it (the front, or the store for the embedded path) are zeroed, switched
+    on for one wrk run and dumped. Two connections: callgrind runs one thread at a time, fifty
+    times slower, and a page 1000 would outlast wrk's timeout behind more."""
     print("\n| path | page | requests | instructions per request |\n|---|---|---|---|")
     for page in pages:
         s3_qs = f"uploads&max-uploads={page}"
-        for label, url, headers in (
-            ("BOS -> BOS", f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
+        for label, gw, url, headers in (
+            ("BOS -> BOS", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
              lambda: bce_headers(front.port, f"/bosb-page{page}", {"uploads": "", "maxUploads": str(page)})),
-            ("S3 -> BOS (translated)", f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
-            ("S3 -> S3", f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
+            ("S3 -> BOS (translated)", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
+            ("S3 -> S3", front, f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
+            ("S3 -> embedded store", store, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", None),
         ):
             if args.only not in label:
                 continue
-            for f in out.parent.glob(out.name + "*"):
+            out = gw.workdir / "callgrind.out"
+            for f in gw.workdir.glob("callgrind.out*"):
                 f.unlink()
             control = ["callgrind_control"]
-            subprocess.run(control + ["--zero", str(front.proc.pid)], check=True, capture_output=True)
-            subprocess.run(control + ["--instr=on", str(front.proc.pid)], check=True, capture_output=True)
+            pid = str(gw.proc.pid)
+            subprocess.run(control + ["--zero", pid], check=True, capture_output=True)
+            subprocess.run(control + ["--instr=on", pid], check=True, capture_output=True)
             done, *_ = wrk(url, headers() if headers else s3_headers(url), args.duration, 2, threads=1)
-            subprocess.run(control + ["--instr=off", str(front.proc.pid)], check=True, capture_output=True)
-            subprocess.run(control + ["--dump", str(front.proc.pid)], check=True, capture_output=True)
+            subprocess.run(control + ["--instr=off", pid], check=True, capture_output=True)
+            subprocess.run(control + ["--dump", pid], check=True, capture_output=True)
             total = 0
-            for f in out.parent.glob(out.name + "*"):
+            for f in gw.workdir.glob(out.name + ".*"):
                 m = re.search(r"^totals: (\d+)", f.read_text(errors="replace"), re.M)
                 total += int(m.group(1)) if m else 0
             if done == 0 or total == 0:
@@ -302,14 +316,9 @@ backend bos
 
         # 4. dragoman in front of the static backend.
         (work / "front").mkdir()
+        real_bin = os.environ["DRAGOMAN_BIN"]
         if args.instructions:
-            wrapper = work / "front" / "callgrind-dragoman"
-            wrapper.write_text(f"""#!/bin/sh
-exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={work / 'front' / 'callgrind.out'} \\
-  {os.environ['DRAGOMAN_BIN']} "$@"
-""")
-            wrapper.chmod(0o755)
-            os.environ["DRAGOMAN_BIN"] = str(wrapper)
+            os.environ["DRAGOMAN_BIN"] = callgrind_wrapper(work / "front", real_bin)
         front = Dragoman(work / "front", f"""
 [backends.canned-s3]
 kind = "s3"
@@ -332,7 +341,12 @@ rename = "page{page}"
             env={"RUST_LOG": "warn"}).start()
         gateways.append(front)
         if args.instructions:
-            instructions(args, front, work / "front" / "callgrind.out", pages)
+            if args.only in "S3 -> embedded store":
+                # The store, on the same data, under callgrind too.
+                store.stop()
+                os.environ["DRAGOMAN_BIN"] = callgrind_wrapper(work / "store", real_bin)
+                store.start()
+            instructions(args, front, store, pages)
             return
 
         rows = []

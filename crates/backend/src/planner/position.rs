@@ -73,16 +73,25 @@ async fn list_from(
             Some(c @ Cursor::Prefix(_)) if !p.caps.resume_after_prefix => Some(c.clone()),
             _ => None,
         };
-        let fresh = page.entries.into_iter().filter(|e| match (&passed, e) {
-            (Some(c), Entry::Upload(u)) => c.precedes(u),
-            (Some(c), Entry::Prefix(g)) => g.as_bytes() > c.key().as_bytes(),
-            (None, _) => true,
-        });
+        let mut fresh = page.entries;
+        if let Some(c) = &passed {
+            fresh.retain(|e| match e {
+                Entry::Upload(u) => c.precedes(u),
+                Entry::Prefix(g) => g.as_bytes() > c.key().as_bytes(),
+            });
+        }
         if room == 0 {
-            let more = fresh.count() > 0 || page.truncated;
+            let more = !fresh.is_empty() || page.truncated;
             return Ok(UploadsPage::from_entries(entries, more));
         }
-        entries.extend(fresh);
+        // The backend's page is taken whole when it is the first: a page of 1000 uploads
+        // copied into a vector grown by doubling was 2.5 % of an embedded page-1000 request
+        // (tests/load/peers.py --instructions --only embedded).
+        if entries.is_empty() {
+            entries = fresh;
+        } else {
+            entries.append(&mut fresh);
+        }
         if !page.truncated || entries.len() >= want {
             return Ok(UploadsPage::from_entries(entries, page.truncated));
         }
