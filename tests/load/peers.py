@@ -13,10 +13,10 @@ nothing and every proxy is measured on the same bytes:
 
 nginx and haproxy pass the caller's request to the same static backend.
 
-`--instructions` runs the front under callgrind instead, counting only while wrk runs, and
-prints the user-side instructions per request of each path: a figure a shared, noisy machine
-does not move, for comparing two builds (the kernel's share, which CPU time includes, is not in
-it).
+`--instructions` runs the front and the store under callgrind instead, counting only while
+wrk runs, and prints the user-side instructions per request of each path: a figure a shared,
+noisy machine does not move, for comparing two builds (the kernel's share, which CPU time
+includes, is not in it).
 """
 
 import argparse
@@ -188,7 +188,7 @@ def main():
     ap.add_argument("--no-cpu", action="store_true", help="skip the CPU table (memory only)")
     ap.add_argument("--no-flood", action="store_true", help="skip the memory table")
     ap.add_argument("--instructions", action="store_true",
-                    help="count the front's instructions per request under callgrind (no peers, no flood)")
+                    help="count instructions per request under callgrind (no peers, no flood)")
     args = ap.parse_args()
     if args.instructions:
         args.no_flood = True
