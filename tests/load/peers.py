@@ -41,6 +41,7 @@ from run import bce_headers, s3_headers, to_ms  # noqa: E402
 
 PAGES = (10, 1000)
 STORE_BUCKET = "real"
+EMBEDDED = "S3 -> embedded store"
 
 
 def free_port():
@@ -140,6 +141,19 @@ exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={workdir 
     return str(wrapper)
 
 
+def paths(front, store, page):
+    """The paths measured at one page size: (label, the backend's dialect or None for the
+    store, the process that answers, url, headers or None for S3's, signed when sent)."""
+    s3_qs = f"uploads&max-uploads={page}"
+    return [
+        ("BOS -> BOS", "bos", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
+         bce_headers(front.port, f"/bosb-page{page}", {"uploads": "", "maxUploads": str(page)})),
+        ("S3 -> BOS (translated)", "bos", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
+        ("S3 -> S3", "s3", front, f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
+        (EMBEDDED, None, store, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", None),
+    ]
+
+
 def instructions(args, front, store, pages):
     """Instructions per request of each path, one path at a time: callgrind's counters in the
     process answering it (the front, or the store for the embedded path) are zeroed, switched
@@ -147,28 +161,21 @@ def instructions(args, front, store, pages):
     times slower, and a page 1000 would outlast wrk's timeout behind more."""
     print("\n| path | page | requests | instructions per request |\n|---|---|---|---|")
     for page in pages:
-        s3_qs = f"uploads&max-uploads={page}"
-        for label, gw, url, headers in (
-            ("BOS -> BOS", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
-             lambda: bce_headers(front.port, f"/bosb-page{page}", {"uploads": "", "maxUploads": str(page)})),
-            ("S3 -> BOS (translated)", front, f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
-            ("S3 -> S3", front, f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
-            ("S3 -> embedded store", store, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", None),
-        ):
+        for label, _, gw, url, headers in paths(front, store, page):
             if args.only not in label:
                 continue
-            out = gw.workdir / "callgrind.out"
-            for f in gw.workdir.glob("callgrind.out*"):
+            dumps = lambda: gw.workdir.glob("callgrind.out.*")  # noqa: E731
+            for f in dumps():
                 f.unlink()
             control = ["callgrind_control"]
             pid = str(gw.proc.pid)
             subprocess.run(control + ["--zero", pid], check=True, capture_output=True)
             subprocess.run(control + ["--instr=on", pid], check=True, capture_output=True)
-            done, *_ = wrk(url, headers() if headers else s3_headers(url), args.duration, 2, threads=1)
+            done, *_ = wrk(url, headers or s3_headers(url), args.duration, 2, threads=1)
             subprocess.run(control + ["--instr=off", pid], check=True, capture_output=True)
             subprocess.run(control + ["--dump", pid], check=True, capture_output=True)
             total = 0
-            for f in gw.workdir.glob(out.name + ".*"):
+            for f in dumps():
                 m = re.search(r"^totals: (\d+)", f.read_text(errors="replace"), re.M)
                 total += int(m.group(1)) if m else 0
             if done == 0 or total == 0:
@@ -341,7 +348,7 @@ rename = "page{page}"
             env={"RUST_LOG": "warn"}).start()
         gateways.append(front)
         if args.instructions:
-            if args.only in "S3 -> embedded store":
+            if args.only in EMBEDDED:
                 # The store, on the same data, under callgrind too.
                 store.stop()
                 os.environ["DRAGOMAN_BIN"] = callgrind_wrapper(work / "store", real_bin)
@@ -358,31 +365,18 @@ rename = "page{page}"
             return (label, page, rps, p50, p99, cpu / done * 1e6)
 
         nginx_pids = lambda: [nginx_pid, *children(nginx_pid)]  # noqa: E731
-        front_pids = lambda: [front.proc.pid]  # noqa: E731
-        store_pids = lambda: [store.proc.pid]  # noqa: E731
         haproxy_pids = lambda: [haproxy.pid]  # noqa: E731
         for page in ([] if args.no_cpu else pages):
             s3_qs = f"uploads&max-uploads={page}"
-            bos_q = {"uploads": "", "maxUploads": str(page)}
             peer = {}
             for kind in ("s3", "bos"):
                 for name, pids in (("nginx", nginx_pids), ("haproxy", haproxy_pids)):
                     url = f"http://127.0.0.1:{ports[f'{name}_{kind}']}/page{page}?{s3_qs}"
                     peer[(name, kind)] = measure(name, page, url, {}, pids)
-            paths = [
-                ("BOS -> BOS", "bos", f"http://127.0.0.1:{front.port}/bosb-page{page}?uploads=&maxUploads={page}",
-                 bce_headers(front.port, f"/bosb-page{page}", bos_q)),
-                ("S3 -> BOS (translated)", "bos", f"http://127.0.0.1:{front.port}/bosb-page{page}?{s3_qs}", None),
-                ("S3 -> S3", "s3", f"http://127.0.0.1:{front.port}/s3b-page{page}?{s3_qs}", None),
-            ]
-            paths.append(("S3 -> embedded store", None, f"http://127.0.0.1:{store.port}/{STORE_BUCKET}?{s3_qs}", None))
-            for label, kind, url, headers in paths:
+            for label, kind, gw, url, headers in paths(front, store, page):
                 if args.only not in label:
                     continue
-                if kind is None:
-                    rows.append((measure(label, page, url, s3_headers(url), store_pids), None, None))
-                    continue
-                r = measure(label, page, url, headers or s3_headers(url), front_pids)
+                r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid])
                 rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind))))
 
         print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "

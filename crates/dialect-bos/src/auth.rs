@@ -83,6 +83,18 @@ fn is_default_signed(name: &str) -> bool {
     ) || name.starts_with("x-bce-")
 }
 
+/// Whether the header `name` is signed: those `signed` names; when it is empty, the default
+/// set, or just `host` for the query (presigned) form.
+fn is_signed(name: &str, signed: &[String], query_form: bool) -> bool {
+    if !signed.is_empty() {
+        signed.iter().any(|s| s == name)
+    } else if query_form {
+        name == "host"
+    } else {
+        is_default_signed(name)
+    }
+}
+
 /// `UriEncode` of bytes taken as they are (header names and values: nothing to decode).
 fn encoded(raw: &str) -> Cow<'_, str> {
     if raw.bytes().all(unreserved) {
@@ -138,15 +150,7 @@ pub fn canonical_request(parts: &Parts, signed: &[String], query_form: bool) -> 
         .collect();
     query.sort_unstable_by(by_line(b'='));
 
-    let wanted = |name: &str| {
-        if !signed.is_empty() {
-            signed.iter().any(|s| s == name)
-        } else if query_form {
-            name == "host"
-        } else {
-            is_default_signed(name)
-        }
-    };
+    let wanted = |name: &str| is_signed(name, signed, query_form);
     let mut headers: Vec<Line<'_>> = Vec::with_capacity(8);
     let mut has_host = false;
     for (name, value) in &parts.headers {
@@ -351,15 +355,7 @@ mod tests {
             .collect();
         query.sort();
 
-        let wanted = |name: &str| {
-            if !signed.is_empty() {
-                signed.iter().any(|s| s == name)
-            } else if query_form {
-                name == "host"
-            } else {
-                is_default_signed(name)
-            }
-        };
+        let wanted = |name: &str| is_signed(name, signed, query_form);
         let mut headers: Vec<String> = Vec::new();
         let mut has_host = false;
         for (name, value) in &parts.headers {

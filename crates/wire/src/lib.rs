@@ -36,7 +36,8 @@ pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
     percent_encode(s, set).to_string()
 }
 
-/// `A-Z a-z 0-9 - _ . ~`: the bytes `UriEncode` leaves alone.
+/// `A-Z a-z 0-9 - _ . ~`: the bytes `UriEncode` leaves alone, as a test per byte (the set
+/// `UNRESERVED` is the same for `percent_encode`, which takes no single byte).
 #[inline]
 pub fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
@@ -161,6 +162,22 @@ pub fn decoded_path(parts: &Parts) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreserved_is_what_uri_encode_leaves_alone() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                unreserved(b),
+                uri_encode(&[b], false) == char::from(b).to_string()
+            );
+        }
+        assert!(matches!(
+            canonical_component("a/b-c", true),
+            Cow::Borrowed("a/b-c")
+        ));
+        assert_eq!(canonical_component("a/b-c", false), "a%2Fb-c");
+        assert_eq!(canonical_component("a%2fb%zz", false), "a%2Fb%25zz");
+    }
 
     fn parts(uri: &str, host: &str) -> Parts {
         let (p, ()) = http::Request::builder()
