@@ -8,11 +8,17 @@
 
 use std::borrow::Cow;
 
-use dragoman_model::{Entry, Error, PageIdentities, StorageClass, Timestamp, Upload};
+use dragoman_model::{
+    Entry, Error, PageIdentities, StorageClass, Timestamp, Upload, page_capacity,
+};
 use dragoman_wire::MarkerPage;
 use dragoman_wire::json::{JsonError, JsonReader};
 
 use crate::client::bad;
+
+/// The shortest upload this reader accepts: its three required fields, empty where they can be.
+const MIN_UPLOAD_BYTES: usize =
+    r#"{"key":"","uploadId":"","initiated":"2026-01-02T03:04:05Z"}"#.len();
 
 fn not_json(e: JsonError) -> Error {
     bad(format!("BOS listing is not the documented JSON: {e}"))
@@ -44,7 +50,7 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
             "nextUploadMarker" => alternative_marker = r.string_or_null().map_err(not_json)?,
             // A guard that reads `null` consumes it; the arm below then has nothing to do.
             "uploads" if !r.null().map_err(not_json)? => {
-                uploads.reserve(usize::from(dragoman_model::MAX_PAGE));
+                uploads.reserve(page_capacity(body.len(), MIN_UPLOAD_BYTES));
                 r.begin_array().map_err(not_json)?;
                 while r.next_item().map_err(not_json)? {
                     uploads.push(read_upload(&mut r, &mut identities)?);
@@ -138,4 +144,19 @@ fn read_upload(r: &mut JsonReader<'_>, identities: &mut PageIdentities) -> Resul
         checksum_type: None,
         state: Default::default(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shortest_upload_is_read_and_a_page_of_them_fits_its_reservation() {
+        let shortest = r#"{"key":"","uploadId":"","initiated":"2026-01-02T03:04:05Z"}"#;
+        assert_eq!(shortest.len(), MIN_UPLOAD_BYTES);
+        let body = format!(r#"{{"uploads":[{}]}}"#, [shortest; 7].join(","));
+        let p = parse_list(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.entries.len(), 7);
+        assert!(p.entries.capacity() >= 7 && p.entries.capacity() < 10);
+    }
 }

@@ -7,10 +7,13 @@
 
 use std::borrow::Cow;
 
-use dragoman_model::{Error, PageIdentities, Timestamp, Upload, UploadState};
+use dragoman_model::{Error, PageIdentities, Timestamp, Upload, UploadState, page_capacity};
 use dragoman_wire::json::{JsonError, JsonReader, Kind};
 
 use crate::client::{QumuloPage, after_of, bad};
+
+/// The shortest upload this reader accepts: its three required fields, empty where they can be.
+const MIN_UPLOAD_BYTES: usize = r#"{"id":"","key":"","initiated":"2026-01-02T03:04:05Z"}"#.len();
 
 fn not_json(e: JsonError) -> Error {
     bad(format!("Qumulo listing is not the documented JSON: {e}"))
@@ -50,7 +53,7 @@ pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
     while let Some(field) = r.next_key().map_err(not_json)? {
         match field.as_ref() {
             "uploads" => {
-                let mut list = Vec::with_capacity(usize::from(dragoman_model::MAX_PAGE));
+                let mut list = Vec::with_capacity(page_capacity(body.len(), MIN_UPLOAD_BYTES));
                 r.begin_array().map_err(not_json)?;
                 while r.next_item().map_err(not_json)? {
                     list.push(read_upload(&mut r, &mut identities)?);
@@ -139,4 +142,22 @@ fn read_upload(r: &mut JsonReader<'_>, identities: &mut PageIdentities) -> Resul
         checksum_type: None,
         state,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shortest_upload_is_read_and_a_page_of_them_fits_its_reservation() {
+        let shortest = r#"{"id":"","key":"","initiated":"2026-01-02T03:04:05Z"}"#;
+        assert_eq!(shortest.len(), MIN_UPLOAD_BYTES);
+        let body = format!(
+            r#"{{"uploads":[{}],"paging":{{"next":null}}}}"#,
+            [shortest; 7].join(",")
+        );
+        let p = parse_page(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.uploads.len(), 7);
+        assert!(p.uploads.capacity() >= 7 && p.uploads.capacity() < 10);
+    }
 }

@@ -8,7 +8,9 @@
 
 use std::borrow::Cow;
 
-use dragoman_model::{Entry, Error, PageIdentities, StorageClass, Timestamp, Upload};
+use dragoman_model::{
+    Entry, Error, PageIdentities, StorageClass, Timestamp, Upload, page_capacity,
+};
 use dragoman_wire::MarkerPage;
 
 use crate::client::bad;
@@ -17,6 +19,12 @@ use crate::scan::{Scanner, Token, unescape};
 fn not_xml(e: &str) -> Error {
     bad(format!("S3 listing is not well-formed XML: {e}"))
 }
+
+/// The shortest `<Upload>` this reader accepts: an empty `Key` and `UploadId`, and an
+/// `Initiated` of twenty characters.
+const MIN_UPLOAD_BYTES: usize =
+    "<Upload><Key></Key><UploadId></UploadId><Initiated>2026-01-02T03:04:05Z</Initiated></Upload>"
+        .len();
 
 const FOREIGN: &str = "S3 answered something other than a ListMultipartUploadsResult";
 
@@ -40,7 +48,7 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
     let mut scanner = Scanner::new(text);
     let mut identities = PageIdentities::default();
-    let mut uploads: Vec<Entry> = Vec::with_capacity(1001);
+    let mut uploads: Vec<Entry> = Vec::with_capacity(page_capacity(body.len(), MIN_UPLOAD_BYTES));
     let mut prefixes: Vec<Entry> = Vec::new();
     let mut page = MarkerPage::default();
     match scanner.next_token().map_err(not_xml)? {
@@ -310,6 +318,19 @@ mod tests {
         assert!(
             parse_parts(b"<ListPartsResult><Part><Size>x</Size></Part></ListPartsResult>").is_err()
         );
+    }
+
+    #[test]
+    fn the_shortest_upload_is_read_and_a_page_of_them_fits_its_reservation() {
+        let shortest = "<Upload><Key></Key><UploadId></UploadId><Initiated>2026-01-02T03:04:05Z</Initiated></Upload>";
+        assert_eq!(shortest.len(), MIN_UPLOAD_BYTES);
+        let body = format!(
+            "<ListMultipartUploadsResult>{}</ListMultipartUploadsResult>",
+            shortest.repeat(7)
+        );
+        let p = parse_list(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.entries.len(), 7);
+        assert!(p.entries.capacity() >= 7 && p.entries.capacity() < 10);
     }
 
     #[test]

@@ -8,6 +8,16 @@ use crate::{Error, Timestamp, Upload};
 /// The largest page any dialect may ask for.
 pub const MAX_PAGE: u16 = 1000;
 
+/// Room to reserve for the uploads of a backend's page of `body_len` bytes, in which an
+/// upload takes at least `min_upload_bytes`: enough for the whole page at once, so a page of
+/// 1000 is never copied into a vector grown by doubling, and no more than the body can hold,
+/// so a page of 10 does not reserve room for 1000 (about 200 KB per request, which 1000
+/// concurrent small listings kept resident). A body padded with whitespace or unknown fields
+/// only over-reserves up to the page limit.
+pub fn page_capacity(body_len: usize, min_upload_bytes: usize) -> usize {
+    (body_len / min_upload_bytes.max(1)).min(usize::from(MAX_PAGE) + 1)
+}
+
 /// One canonical listing query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListUploads {
@@ -273,6 +283,14 @@ pub fn paginate(sorted: &[Upload], query: &ListUploads) -> Result<UploadsPage, E
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn page_capacity_is_what_the_body_can_hold_up_to_a_full_page() {
+        assert_eq!(page_capacity(0, 92), 0);
+        assert_eq!(page_capacity(4_000, 92), 43);
+        assert_eq!(page_capacity(400_000, 92), 1001);
+        assert_eq!(page_capacity(10, 0), 10);
+    }
 
     fn upload(key: &str, t: i64, id: &str) -> Upload {
         Upload {
