@@ -1,6 +1,10 @@
 //! Qumulo codec hot paths: a 1000-upload page both ways, and one session token issued and verified.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // bench code: a failure is the bench failing
 
+/// The allocator the gateway ships with, so that a page read here allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: dragoman_alloc::MiMalloc = dragoman_alloc::MiMalloc;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};

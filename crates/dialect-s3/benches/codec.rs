@@ -2,6 +2,10 @@
 //! backend), and decoding a listing request.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+/// The allocator the gateway ships with, so that a page read here allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: dragoman_alloc::MiMalloc = dragoman_alloc::MiMalloc;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
