@@ -28,8 +28,8 @@ pub enum Token<'a> {
 
 pub struct Scanner<'a> {
     rest: &'a str,
-    /// The open elements: each one's name as written and its local part.
-    open: Vec<(&'a str, &'a str)>,
+    /// The elements open, innermost last.
+    open: Vec<Open<'a>>,
     started: bool,
 }
 
@@ -84,80 +84,176 @@ impl<'a> Scanner<'a> {
                 }));
             }
             let after = &self.rest[1..];
-            if let Some(body) = after.strip_prefix("![CDATA[") {
-                let end = body.find("]]>").ok_or("an unterminated CDATA section")?;
-                self.rest = &body[end + 3..];
-                if self.open.is_empty() {
-                    return Err("CDATA outside the root element");
-                }
-                return Ok(Some(Token::CData(&body[..end])));
-            }
-            if let Some(body) = after.strip_prefix("!--") {
-                let end = body.find("-->").ok_or("an unterminated comment")?;
-                self.rest = &body[end + 3..];
-                continue;
-            }
-            if after.starts_with('?') || after.starts_with('!') {
-                let end = memchr::memchr(b'>', after.as_bytes()).ok_or("an unterminated tag")?;
-                self.rest = &after[end + 1..];
-                continue;
-            }
-            if let Some(closing) = after.strip_prefix('/') {
-                let (open, local) = self.open.pop().ok_or("an end tag without its start")?;
-                // The common case, `</name>` right after the name, without a search.
-                let rest =
-                    strip_name(closing, open).ok_or("an end tag that does not match its start")?;
-                self.rest = match rest.as_bytes().first() {
-                    Some(b'>') => &rest[1..],
-                    _ => {
-                        let gt =
-                            memchr::memchr(b'>', rest.as_bytes()).ok_or("an unterminated tag")?;
-                        if !rest[..gt].trim().is_empty() {
-                            return Err("an end tag that does not match its start");
+            // One look at the byte after `<` tells markup apart: most tags are start and end
+            // tags, which should not pay for the tests of the rarer forms.
+            match after.as_bytes().first() {
+                Some(b'/') => return self.end_tag(&after[1..]).map(Some),
+                Some(b'!') => {
+                    if let Some(body) = after.strip_prefix("![CDATA[") {
+                        let end = body.find("]]>").ok_or("an unterminated CDATA section")?;
+                        self.rest = &body[end + 3..];
+                        if self.open.is_empty() {
+                            return Err("CDATA outside the root element");
                         }
-                        &rest[gt + 1..]
+                        return Ok(Some(Token::CData(&body[..end])));
                     }
-                };
-                return Ok(Some(Token::End(local)));
-            }
-            // A start tag: its name runs to a space, `/` or `>`; attributes are skipped. One
-            // pass finds both its end and where a namespace prefix ends.
-            let bytes = after.as_bytes();
-            let mut end = 0;
-            let mut local_at = 0;
-            loop {
-                match bytes.get(end) {
-                    None => return Err("an unterminated tag"),
-                    Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>') => break,
-                    Some(b':') => local_at = end + 1,
-                    Some(_) => {}
+                    if let Some(body) = after.strip_prefix("!--") {
+                        let end = body.find("-->").ok_or("an unterminated comment")?;
+                        self.rest = &body[end + 3..];
+                        continue;
+                    }
+                    self.skip_to_gt(after)?;
                 }
-                end += 1;
+                Some(b'?') => self.skip_to_gt(after)?,
+                _ => return self.start_tag(after).map(Some),
             }
-            if end == 0 {
-                return Err("a tag without a name");
-            }
-            let name = &after[..end];
-            let local = &after[local_at..end];
-            let (empty, rest) = match bytes[end] {
-                b'>' => (false, &after[end + 1..]),
-                _ => {
-                    let gt =
-                        memchr::memchr(b'>', &bytes[end..]).ok_or("an unterminated tag")? + end;
-                    (bytes[gt - 1] == b'/', &after[gt + 1..])
-                }
-            };
-            self.rest = rest;
-            if self.open.is_empty() && self.started {
-                return Err("a second root element");
-            }
-            self.started = true;
-            if empty {
-                return Ok(Some(Token::Empty(local)));
-            }
-            self.open.push((name, local));
-            return Ok(Some(Token::Start(local)));
         }
+    }
+
+    /// Past the next `>`: a declaration, a DOCTYPE or a processing instruction, unread.
+    fn skip_to_gt(&mut self, after: &'a str) -> Result<(), &'static str> {
+        let end = memchr::memchr(b'>', after.as_bytes()).ok_or("an unterminated tag")?;
+        self.rest = &after[end + 1..];
+        Ok(())
+    }
+
+    /// `</name>`, `closing` being what follows `</`.
+    fn end_tag(&mut self, closing: &'a str) -> Result<Token<'a>, &'static str> {
+        let open = self.open.pop().ok_or("an end tag without its start")?;
+        // The common case, `</name>` right after the name, without a search.
+        let rest = open
+            .strip_from(closing)
+            .ok_or("an end tag that does not match its start")?;
+        self.rest = match rest.as_bytes().first() {
+            Some(b'>') => &rest[1..],
+            _ => {
+                let gt = memchr::memchr(b'>', rest.as_bytes()).ok_or("an unterminated tag")?;
+                if !rest[..gt].trim().is_empty() {
+                    return Err("an end tag that does not match its start");
+                }
+                &rest[gt + 1..]
+            }
+        };
+        Ok(Token::End(open.local))
+    }
+
+    /// A start tag, `after` being what follows `<`: its name runs to a space, `/` or `>`;
+    /// attributes are skipped.
+    fn start_tag(&mut self, after: &'a str) -> Result<Token<'a>, &'static str> {
+        let bytes = after.as_bytes();
+        let (end, local_at) = name_end(bytes).ok_or("an unterminated tag")?;
+        if end == 0 {
+            return Err("a tag without a name");
+        }
+        let name = &after[..end];
+        let local = &after[local_at..end];
+        let (empty, rest) = match bytes[end] {
+            b'>' => (false, &after[end + 1..]),
+            _ => {
+                let gt = memchr::memchr(b'>', &bytes[end..]).ok_or("an unterminated tag")? + end;
+                (bytes[gt - 1] == b'/', &after[gt + 1..])
+            }
+        };
+        self.rest = rest;
+        if self.open.is_empty() && self.started {
+            return Err("a second root element");
+        }
+        self.started = true;
+        if empty {
+            return Ok(Token::Empty(local));
+        }
+        self.open.push(Open::new(name, local, bytes));
+        Ok(Token::Start(local))
+    }
+}
+
+/// An element whose end tag is due.
+#[derive(Clone, Copy)]
+struct Open<'a> {
+    /// Its name as written, prefix and all.
+    name: &'a str,
+    /// The name after any namespace prefix.
+    local: &'a str,
+    /// The name's first eight bytes (zero past its end) as one word, so that an end tag is
+    /// matched by one comparison for every name of a listing but the root's.
+    head: u64,
+    /// Which bytes of a word `head` covers.
+    mask: u64,
+}
+
+impl<'a> Open<'a> {
+    /// `at` is the document from the name on: what follows the name fills out the word.
+    fn new(name: &'a str, local: &'a str, at: &[u8]) -> Self {
+        let mask = low_bytes(name.len());
+        Self {
+            name,
+            local,
+            head: word(at).map_or(0, |w| w & mask),
+            mask,
+        }
+    }
+
+    /// `s` after this element's name, if it starts with it.
+    fn strip_from<'s>(&self, s: &'s str) -> Option<&'s str> {
+        let n = self.name.len();
+        match word(s.as_bytes()) {
+            Some(w) if self.head != 0 && w & self.mask == self.head => {
+                if n > 8 && s.as_bytes().get(8..n)? != &self.name.as_bytes()[8..] {
+                    return None;
+                }
+                // `name` ends on a character boundary of `s`: both hold the same bytes up to it.
+                s.get(n..)
+            }
+            Some(_) if self.head != 0 => None,
+            _ => s.strip_prefix(self.name),
+        }
+    }
+}
+
+/// The first eight bytes of `b` as a little-endian word, if it has eight.
+#[inline]
+fn word(b: &[u8]) -> Option<u64> {
+    b.get(..8)?.try_into().ok().map(u64::from_le_bytes)
+}
+
+/// A mask of the low `n` bytes of a word (all of them from eight on).
+#[inline]
+fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
+}
+
+/// Where a tag's name ends (a space, `/`, `>`, or the end of `b`: `None`), and where its local
+/// part starts (after the last `:`). Every byte that ends a name or splits off a prefix is
+/// below `0x40`, and S3's names are letters, which are not: eight bytes at a time are passed
+/// over while none is below it, and the few that are (digits, `-`, `.`) are looked at one by one.
+fn name_end(b: &[u8]) -> Option<(usize, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    let mut local_at = 0;
+    loop {
+        let candidate = match word(&b[at.min(b.len())..]) {
+            Some(x) => {
+                // Bytes below 0x40 have their high bit set; the lowest mark is exact.
+                let below = x.wrapping_sub(ONES * 0x40) & !x & HIGH;
+                if below == 0 {
+                    at += 8;
+                    continue;
+                }
+                at + (below.trailing_zeros() / 8) as usize
+            }
+            None => at,
+        };
+        match b.get(candidate)? {
+            b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>' => return Some((candidate, local_at)),
+            b':' => local_at = candidate + 1,
+            _ => {}
+        }
+        at = candidate + 1;
     }
 }
 
@@ -169,39 +265,18 @@ impl<'a> Scanner<'a> {
     /// or an end tag written with a space; [`Scanner::next_token`] then reads it token by
     /// token.
     pub fn plain_text_then_end(&mut self) -> Option<&'a str> {
-        let (open, _) = *self.open.last()?;
-        let bytes = self.rest.as_bytes();
-        let lt = lt_or_amp(bytes)?;
-        let text = &self.rest[..lt];
-        let rest = strip_name(self.rest[lt..].strip_prefix("</")?, open)?.strip_prefix('>')?;
         // `&` stops the search too: escaped text takes the general path.
+        let lt = lt_or_amp(self.rest.as_bytes())?;
+        let text = &self.rest[..lt];
+        let rest = self
+            .open
+            .last()?
+            .strip_from(self.rest[lt..].strip_prefix("</")?)?
+            .strip_prefix('>')?;
         self.rest = rest;
         self.open.pop();
         Some(text)
     }
-}
-
-/// `s` after `name`, if it starts with it. Tag names are short, and comparing them in place
-/// costs less than a call to `memcmp`, which `str::strip_prefix` makes for a length known only
-/// at run time.
-fn strip_name<'s>(s: &'s str, name: &str) -> Option<&'s str> {
-    let (b, n) = (s.as_bytes(), name.as_bytes());
-    let head = b.get(..n.len())?;
-    let mut i = 0;
-    while i + 8 <= n.len() {
-        if head[i..i + 8] != n[i..i + 8] {
-            return None;
-        }
-        i += 8;
-    }
-    while i < n.len() {
-        if head[i] != n[i] {
-            return None;
-        }
-        i += 1;
-    }
-    // `name` ends on a character boundary of `s`, since both hold the same bytes up to it.
-    s.get(n.len()..)
 }
 
 /// The first `<` or `&`. Text in a listing is short (a key, an id, a time), where `memchr2`'s
@@ -325,6 +400,45 @@ mod tests {
         assert_eq!(s.plain_text_then_end(), None);
         assert_eq!(s.next_token(), Ok(Some(Token::Text("z"))));
         assert!(s.next_token().is_err());
+    }
+
+    /// The name's end and local part, one byte at a time.
+    fn name_end_oracle(b: &[u8]) -> Option<(usize, usize)> {
+        let mut local_at = 0;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>' => return Some((i, local_at)),
+                b':' => local_at = i + 1,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn name_end_agrees_with_a_byte_at_a_time_scan(
+            b in proptest::collection::vec(proptest::prop_oneof![
+                proptest::sample::select(b" \t\n\r/>:-.0\x00\xc3\xa9".to_vec()),
+                b'A'..=b'z',
+            ], 0..40),
+        ) {
+            proptest::prop_assert_eq!(name_end(&b), name_end_oracle(&b));
+        }
+
+        #[test]
+        fn an_open_name_strips_what_strip_prefix_does(
+            name in "[a-zA-Z:é]{1,20}",
+            after_name in "[a-zA-Z>/ ]{0,12}",
+            closing in "[a-zA-Z:é>]{0,24}",
+            shared in 0usize..=21,
+        ) {
+            let doc = format!("{name}{after_name}");
+            let open = Open::new(&doc[..name.len()], &doc[..name.len()], doc.as_bytes());
+            // The closing tag repeats some or all of the name (all: `shared` past its end).
+            let closing = format!("{}{closing}", name.chars().take(shared).collect::<String>());
+            proptest::prop_assert_eq!(open.strip_from(&closing), closing.strip_prefix(name.as_str()));
+        }
     }
 
     #[test]
