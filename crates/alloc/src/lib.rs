@@ -20,6 +20,7 @@
 //!   what is free in mimalloc's arenas whatever thread freed it, at no measurable cost per request.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use mimalloc::MiMalloc;
@@ -29,13 +30,20 @@ pub const GIVE_BACK_PERIOD: Duration = Duration::from_secs(1);
 
 /// Starts the thread that gives freed memory back every `period`. Call once, from `main`.
 /// If the thread cannot be started the gateway runs on, keeping what it freed (and says so).
-pub fn give_back_every(period: Duration) {
+///
+/// `wake_workers` makes the runtime's idle workers run once (by spawning a task for each):
+/// it is called in a period after a worker parked without giving back (see
+/// [`on_worker_park`]), so that it parks again, now past its own period, and gives back.
+pub fn give_back_every(period: Duration, wake_workers: impl Fn() + Send + 'static) {
     let started = std::thread::Builder::new()
         .name("dragoman-alloc".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(period);
                 give_back();
+                if PARKED_HOLDING.swap(false, Ordering::Relaxed) {
+                    wake_workers();
+                }
             }
         });
     if let Err(e) = started {
@@ -60,16 +68,27 @@ thread_local! {
     static LAST_GIVEN_BACK: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
+/// A worker parked without giving back, since it had done so within its period.
+static PARKED_HOLDING: AtomicBool = AtomicBool::new(false);
+
 /// For the runtime's `on_thread_park`: when a worker goes idle, and it has not done so in the
 /// last [`WORKER_GIVE_BACK_PERIOD`], it gives back the free pages its own heap keeps. The
 /// collector thread cannot reach those (mimalloc collects a heap only from its own thread):
 /// without this, the front stayed at 60 MiB at rest after the perf-peers CPU runs and at 78
 /// MiB after a page-1000 burst; with it, 28 and 34, at no measurable CPU cost (side by side,
 /// S3 -> BOS at page 10 and 1000, in BENCHMARKS.md).
+///
+/// A worker that parks within its period does not give back, and under load that is most
+/// parks; but the last park of a burst may be one of them, and the worker then sleeps on what
+/// it freed (S3 -> S3 page 10 stayed at 43 MiB, 13 s after a burst that peaked at 52, and
+/// fell to 19 once a request woke the workers). Such a park is noted, and the collector
+/// thread wakes the workers in its next period (see [`give_back_every`]).
 pub fn on_worker_park() {
     let now = Instant::now();
     if LAST_GIVEN_BACK.with(|last| due(last, now, WORKER_GIVE_BACK_PERIOD)) {
         give_back();
+    } else {
+        PARKED_HOLDING.store(true, Ordering::Relaxed);
     }
 }
 
@@ -107,6 +126,23 @@ mod tests {
         assert!(!due(&last, t0 + Duration::from_millis(199), period));
         assert!(due(&last, t0 + period, period));
         assert!(!due(&last, t0 + period, period));
+    }
+
+    #[test]
+    fn a_worker_that_parks_holding_is_woken_in_the_next_period() {
+        // A fresh thread: its first park gives back, its second, at once, cannot.
+        let parks = std::thread::spawn(|| {
+            on_worker_park();
+            on_worker_park();
+        });
+        assert!(parks.join().is_ok());
+        let (woken, wakes) = std::sync::mpsc::channel();
+        give_back_every(Duration::from_millis(10), move || {
+            let _ = woken.send(());
+        });
+        assert!(wakes.recv_timeout(Duration::from_secs(5)).is_ok());
+        // Once woken, nothing is held: no more wake-ups.
+        assert!(wakes.recv_timeout(Duration::from_millis(200)).is_err());
     }
 
     #[test]

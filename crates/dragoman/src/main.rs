@@ -73,12 +73,15 @@ fn main() -> ExitCode {
                 }
             };
             init_tracing(&config.log.filter, config.log.format);
-            dragoman_alloc::give_back_every(dragoman_alloc::GIVE_BACK_PERIOD);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Blocking work is the embedded store's, which admits one call per store
                 // connection; this bounds whatever else might block.
                 .max_blocking_threads(32)
+                // An idle blocking thread ends after 2 s instead of tokio's 10, and what its
+                // heap held goes back with it: after a burst on the embedded store the
+                // process kept 42 MiB for those 10 s, against 15 once they ended.
+                .thread_keep_alive(std::time::Duration::from_secs(2))
                 // An idle worker gives back what its own heap keeps (dragoman_alloc).
                 .on_thread_park(dragoman_alloc::on_worker_park)
                 .build()
@@ -89,6 +92,13 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let handle = runtime.handle().clone();
+            dragoman_alloc::give_back_every(dragoman_alloc::GIVE_BACK_PERIOD, move || {
+                // A task per worker: a worker that takes one while others wait wakes another.
+                for _ in 0..handle.metrics().num_workers() {
+                    handle.spawn(async {});
+                }
+            });
             match runtime.block_on(run(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
