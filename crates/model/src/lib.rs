@@ -17,7 +17,7 @@ mod upload;
 pub use error::{Error, SignatureMismatch};
 pub use listing::{
     Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, end_at_key_boundary,
-    page_capacity, paginate,
+    interleave, page_capacity, paginate,
 };
 pub use marker::{initiated_of, parse_upload_id_marker, upload_id_marker};
 pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};

@@ -8,6 +8,17 @@ use crate::{Error, Timestamp, Upload};
 /// The largest page any dialect may ask for.
 pub const MAX_PAGE: u16 = 1000;
 
+/// Uploads and common prefixes, which S3 and BOS list apart, interleaved in key order. Each
+/// list comes in key order and an upload never has a prefix's key, so a stable sort (which
+/// finds the two runs and merges them) restores the listing's order.
+pub fn interleave(mut uploads: Vec<Entry>, mut prefixes: Vec<Entry>) -> Vec<Entry> {
+    if !prefixes.is_empty() {
+        uploads.append(&mut prefixes);
+        uploads.sort_by(|a, b| a.key().as_bytes().cmp(b.key().as_bytes()));
+    }
+    uploads
+}
+
 /// Room to reserve for the uploads of a backend's page of `body_len` bytes, in which an
 /// upload takes at least `min_upload_bytes`: enough for the whole page at once, so a page of
 /// 1000 is never copied into a vector grown by doubling, and no more than the body can hold,
