@@ -217,8 +217,10 @@ pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
 /// The text of a leaf element whose start tag was just read, through its end tag: borrowed
 /// when it is one piece without entities (nearly always), joined otherwise.
 fn text_of<'a>(scanner: &mut Scanner<'a>) -> Result<Cow<'a, str>, Error> {
-    if let Some(text) = scanner.plain_text_then_end() {
-        return Ok(Cow::Borrowed(text));
+    match scanner.text_then_end() {
+        Some((text, false)) => return Ok(Cow::Borrowed(text)),
+        Some((text, true)) => return unescape(text).map_err(not_xml),
+        None => {}
     }
     let mut value = Cow::Borrowed("");
     loop {

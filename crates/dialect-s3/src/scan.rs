@@ -257,16 +257,20 @@ fn name_end(b: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-/// Text with its entity and character references resolved; borrowed when it has none.
 impl<'a> Scanner<'a> {
-    /// The text of the element just opened when it is plain text followed at once by its end
-    /// tag (`<Key>text</Key>`, almost every element of a listing), with the end tag consumed.
-    /// `None`, with nothing consumed, for anything else: entities, CDATA, comments, markup,
-    /// or an end tag written with a space; [`Scanner::next_token`] then reads it token by
-    /// token.
-    pub fn plain_text_then_end(&mut self) -> Option<&'a str> {
-        // `&` stops the search too: escaped text takes the general path.
-        let lt = lt_or_amp(self.rest.as_bytes())?;
+    /// The text of the element just opened when it is one piece of text followed at once by
+    /// its end tag (`<Key>text</Key>`, almost every element of a listing), with the end tag
+    /// consumed, and whether it holds entity or character references (see [`unescape`]).
+    /// `None`, with nothing consumed, for anything else: CDATA, comments, markup, or an end
+    /// tag written with a space; [`Scanner::next_token`] then reads it token by token.
+    pub fn text_then_end(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.rest.as_bytes();
+        let first = lt_or_amp(bytes)?;
+        // A key with `&` in it is read here too, not token by token.
+        let (lt, escaped) = match bytes[first] {
+            b'&' => (memchr::memchr(b'<', &bytes[first..])? + first, true),
+            _ => (first, false),
+        };
         let text = &self.rest[..lt];
         let rest = self
             .open
@@ -275,7 +279,7 @@ impl<'a> Scanner<'a> {
             .strip_prefix('>')?;
         self.rest = rest;
         self.open.pop();
-        Some(text)
+        Some((text, escaped))
     }
 }
 
@@ -375,29 +379,31 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_then_end_takes_only_the_plain_form() {
-        let doc = "<r><a>one</a><b>t &amp; u</b><c>x</c ><d><![CDATA[y]]></d><e></e><f>z</g></r>";
+    fn text_then_end_takes_only_one_piece_before_its_end_tag() {
+        let doc = "<r><a>one</a><b>t &amp; u</b><b>t &amp; <![CDATA[<]]></b><c>x</c ><d><![CDATA[y]]></d><e></e><f>z</g></r>";
         let mut s = Scanner::new(doc);
         assert_eq!(s.next_token(), Ok(Some(Token::Start("r"))));
         assert_eq!(s.next_token(), Ok(Some(Token::Start("a"))));
-        assert_eq!(s.plain_text_then_end(), Some("one"));
+        assert_eq!(s.text_then_end(), Some(("one", false)));
+        assert_eq!(s.next_token(), Ok(Some(Token::Start("b"))));
+        assert_eq!(s.text_then_end(), Some(("t &amp; u", true)));
         for (name, rest) in [
-            ("b", vec![Token::EscapedText("t &amp; u")]),
+            ("b", vec![Token::EscapedText("t &amp; "), Token::CData("<")]),
             ("c", vec![Token::Text("x")]),
             ("d", vec![Token::CData("y")]),
         ] {
             assert_eq!(s.next_token(), Ok(Some(Token::Start(name))));
-            assert_eq!(s.plain_text_then_end(), None, "{name}");
+            assert_eq!(s.text_then_end(), None, "{name}");
             for t in rest {
                 assert_eq!(s.next_token(), Ok(Some(t)));
             }
             assert_eq!(s.next_token(), Ok(Some(Token::End(name))));
         }
         assert_eq!(s.next_token(), Ok(Some(Token::Start("e"))));
-        assert_eq!(s.plain_text_then_end(), Some(""));
+        assert_eq!(s.text_then_end(), Some(("", false)));
         assert_eq!(s.next_token(), Ok(Some(Token::Start("f"))));
         // A mismatched end tag is left for the tokenizer, which refuses it.
-        assert_eq!(s.plain_text_then_end(), None);
+        assert_eq!(s.text_then_end(), None);
         assert_eq!(s.next_token(), Ok(Some(Token::Text("z"))));
         assert!(s.next_token().is_err());
     }
