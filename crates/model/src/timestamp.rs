@@ -164,14 +164,13 @@ impl Timestamp {
         let (head, fraction) = body.split_at_checked(19)?;
         // XORed with the form, a digit becomes its value (0-9), the right separator in its
         // place becomes zero, and any other byte becomes something above 9.
-        let word = |at: usize, form: &[u8; 8]| -> Option<u64> {
-            let x = u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?)
-                ^ u64::from_le_bytes(*form);
+        let word = |at: usize, (form, separators): Form| -> Option<u64> {
+            let x = u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?) ^ form;
             const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
             let digit_or_zero = x & HIGH == 0 && (x + 0x0606_0606_0606_0606) & HIGH == 0;
-            (digit_or_zero && x & separators(form) == 0).then_some(x)
+            (digit_or_zero && x & separators == 0).then_some(x)
         };
-        let (date, time) = (word(0, b"0000-00-")?, word(8, b"00T00:00")?);
+        let (date, time) = (word(0, DATE)?, word(8, TIME)?);
         let (s1, s0) = (head[17].wrapping_sub(b'0'), head[18].wrapping_sub(b'0'));
         if head[16] != b':' || s1 > 9 || s0 > 9 {
             return None;
@@ -209,17 +208,23 @@ impl Timestamp {
     }
 }
 
-/// The bytes of an 8-byte form that are separators rather than digits, all ones.
-const fn separators(form: &[u8; 8]) -> u64 {
-    let mut mask = 0u64;
+/// Eight bytes of RFC 3339's fixed form as a word, and a mask of its separator bytes.
+type Form = (u64, u64);
+
+/// `YYYY-MM-` and `DDTHH:MM`, made once at compile time.
+const DATE: Form = form(*b"0000-00-");
+const TIME: Form = form(*b"00T00:00");
+
+const fn form(bytes: [u8; 8]) -> Form {
+    let mut separators = 0u64;
     let mut i = 0;
     while i < 8 {
-        if form[i] != b'0' {
-            mask |= 0xff << (8 * i);
+        if bytes[i] != b'0' {
+            separators |= 0xff << (8 * i);
         }
         i += 1;
     }
-    mask
+    (u64::from_le_bytes(bytes), separators)
 }
 
 /// What `n` fractional digits are multiplied by to make nanoseconds.
