@@ -11,8 +11,9 @@
 
 use std::borrow::Cow;
 
-/// Deeper nesting is refused (serde_json's own limit), so skipping cannot exhaust the stack.
-const MAX_DEPTH: u32 = 128;
+/// Deeper nesting is refused, so skipping cannot exhaust the stack: 127 levels, as
+/// serde_json allows (`edge_documents_match_serde_json` checks both sides of the limit).
+const MAX_DEPTH: u32 = 127;
 
 /// What went wrong, and the byte offset where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +166,81 @@ impl<'a> JsonReader<'a> {
             self.expect(b':', "expected ':' after a key")?;
         }
         Ok(Some(key))
+    }
+
+    /// Consumes the object's next key when it is `quoted` (the key with its quotes, as a
+    /// backend writes it without escapes), with its comma and `:`; `false`, with nothing
+    /// consumed, for any other key, a spelling with escapes, or the object's end.
+    ///
+    /// A page reader calls it with the key its backend writes next: serializers write an
+    /// object's keys in a fixed order, and a guessed key costs one comparison against a
+    /// constant where [`Self::next_key`] scans the key and the caller matches it against
+    /// every name it knows. Whatever this does not take, `next_key` reads as before.
+    #[inline(always)]
+    pub fn next_key_is(&mut self, quoted: &[u8]) -> bool {
+        debug_assert!(quoted.len() >= 2 && quoted.starts_with(b"\"") && quoted.ends_with(b"\""));
+        let b = self.bytes();
+        let mut i = self.pos;
+        if !self.first {
+            i = skip_space(b, i);
+            if b.get(i) != Some(&b',') {
+                return false;
+            }
+            i += 1;
+        }
+        i = skip_space(b, i);
+        if b.get(i..i + quoted.len()) != Some(quoted) {
+            return false;
+        }
+        i = skip_space(b, i + quoted.len());
+        if b.get(i) != Some(&b':') {
+            return false;
+        }
+        self.pos = i + 1;
+        self.first = false;
+        true
+    }
+
+    /// Where the next value starts, for [`Self::value_since`] once it is read.
+    #[inline]
+    pub fn mark(&mut self) -> Mark {
+        self.peek();
+        Mark {
+            at: self.pos,
+            depth: self.depth,
+        }
+    }
+
+    /// The text of the value read since `mark`, for [`Self::repeat_of`]. `None` for a number,
+    /// `true`, `false` or `null`: only a value whose text shows where it ends can be
+    /// recognised by its text alone (`12` is also how `123` begins).
+    #[inline]
+    pub fn value_since(&self, mark: Mark) -> Option<ValueText<'a>> {
+        let text = self.src.get(mark.at..self.pos)?;
+        matches!(text.as_bytes().first(), Some(b'{' | b'[' | b'"')).then_some(ValueText {
+            text,
+            depth: mark.depth,
+        })
+    }
+
+    /// Consumes the next value when its text is byte for byte `value`'s, a value read at this
+    /// depth earlier in this document: it is then that value again, and the caller can reuse
+    /// what it made of it. `false`, with nothing consumed, otherwise.
+    ///
+    /// Pages repeat whole objects (the owner of every upload, say); comparing their text is
+    /// a fraction of reading their keys and values again.
+    #[inline]
+    pub fn repeat_of(&mut self, value: &ValueText<'_>) -> bool {
+        self.peek();
+        let n = value.text.len();
+        if value.depth != self.depth
+            || self.bytes().get(self.pos..self.pos + n) != Some(value.text.as_bytes())
+        {
+            return false;
+        }
+        self.pos += n;
+        self.first = false;
+        true
     }
 
     /// Opens an array: `[`.
@@ -385,6 +461,60 @@ impl<'a> JsonReader<'a> {
     }
 }
 
+/// A position before a value, from [`JsonReader::mark`].
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    at: usize,
+    depth: u32,
+}
+
+/// The whole text of a value a reader accepted, and the depth it was read at.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueText<'a> {
+    text: &'a str,
+    depth: u32,
+}
+
+/// The last value read at one place of a document (the owner of each upload, say), as its
+/// text and as what the caller made of it: a value there that repeats it byte for byte is
+/// taken by comparing its text, and the caller's result is reused instead of read again.
+pub struct LastValue<'a, T> {
+    last: Option<(ValueText<'a>, T)>,
+}
+
+impl<T> Default for LastValue<'_, T> {
+    fn default() -> Self {
+        Self { last: None }
+    }
+}
+
+impl<'a, T: Clone> LastValue<'a, T> {
+    /// The next value: the last one's result again when its text repeats, else `read`'s.
+    pub fn read<E>(
+        &mut self,
+        r: &mut JsonReader<'a>,
+        read: impl FnOnce(&mut JsonReader<'a>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if let Some((text, value)) = &self.last
+            && r.repeat_of(text)
+        {
+            return Ok(value.clone());
+        }
+        let mark = r.mark();
+        let value = read(r)?;
+        self.last = r.value_since(mark).map(|text| (text, value.clone()));
+        Ok(value)
+    }
+}
+
+#[inline(always)]
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
 /// The first byte at or after `from` that ends a plain run in a string: `"`, `\\` or a control
 /// character. Eight bytes at a time (the strings here are short, and a call to `memchr2`
 /// plus a second pass for control characters cost more than this whole scan).
@@ -421,15 +551,35 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Map, Number, Value};
 
-    /// Reads any value through the reader, as a page reader would, into serde_json's model.
-    fn read(r: &mut JsonReader<'_>) -> Result<Value, JsonError> {
-        Ok(match r.kind()? {
+    /// Reads any value through the reader, as a page reader would, into serde_json's model:
+    /// guessing keys with `next_key_is` before reading them, and taking a value that repeats
+    /// one read before with `repeat_of`, so that every test below also holds those two.
+    fn read<'a>(
+        r: &mut JsonReader<'a>,
+        seen: &mut Vec<(ValueText<'a>, Value)>,
+    ) -> Result<Value, JsonError> {
+        if let Some((_, v)) = seen.iter().find(|(text, _)| r.repeat_of(text)) {
+            return Ok(v.clone());
+        }
+        let mark = r.mark();
+        let value = match r.kind()? {
             Kind::Object => {
                 r.begin_object()?;
                 let mut m = Map::new();
-                while let Some(k) = r.next_key()? {
-                    let v = read(r)?;
-                    m.insert(k.into_owned(), v);
+                loop {
+                    // The generator's shortest keys, guessed as a page reader guesses.
+                    let k = if r.next_key_is(b"\"\"") {
+                        String::new()
+                    } else if r.next_key_is(b"\"a\"") {
+                        "a".into()
+                    } else {
+                        match r.next_key()? {
+                            Some(k) => k.into_owned(),
+                            None => break,
+                        }
+                    };
+                    let v = read(r, seen)?;
+                    m.insert(k, v);
                 }
                 Value::Object(m)
             }
@@ -437,7 +587,7 @@ mod tests {
                 r.begin_array()?;
                 let mut a = Vec::new();
                 while r.next_item()? {
-                    a.push(read(r)?);
+                    a.push(read(r, seen)?);
                 }
                 Value::Array(a)
             }
@@ -454,12 +604,16 @@ mod tests {
                 r.null()?;
                 Value::Null
             }
-        })
+        };
+        if let Some(text) = r.value_since(mark) {
+            seen.push((text, value.clone()));
+        }
+        Ok(value)
     }
 
     fn parse(doc: &str) -> Result<Value, JsonError> {
         let mut r = JsonReader::new(doc);
-        let v = read(&mut r)?;
+        let v = read(&mut r, &mut Vec::new())?;
         r.finish()?;
         Ok(v)
     }
@@ -477,8 +631,17 @@ mod tests {
         leaf.prop_recursive(5, 64, 8, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map("[a-zA-Z\"é]{0,6}", inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                // Keys `read` guesses, often enough that damage lands on them.
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just(String::new()),
+                        Just("a".to_string()),
+                        "[a-zA-Z\"é]{0,6}"
+                    ],
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }
@@ -534,6 +697,11 @@ mod tests {
             "{\"a\":1,}",
             "[1 2]",
             "{\"a\" 1}",
+            "{\"a\"x1}",
+            "{\"a\",1}",
+            "{\"a\"",
+            "{\"a\":1,\"a\"}",
+            "{\"\"::1}",
             "{\"a\":}",
             "{1:2}",
             "01",
@@ -568,6 +736,20 @@ mod tests {
             let theirs = serde_json::from_str::<Value>(doc).ok();
             assert_eq!(parse(doc).ok(), theirs, "{doc:?}");
         }
+        // A value repeated deeper than it was first read is read again, not taken by its
+        // text: here the repeat passes the nesting limit and must be refused.
+        let nested = "[".repeat(126) + &"]".repeat(126);
+        let doc = format!("[{nested},[{nested}]]");
+        assert!(parse(&doc).is_err());
+        assert!(serde_json::from_str::<Value>(&doc).is_err());
+        let doc = format!("[{nested},{nested}]");
+        assert!(parse(&doc).is_ok());
+        assert!(serde_json::from_str::<Value>(&doc).is_ok());
+        for levels in [127, 128] {
+            let doc = "[".repeat(levels) + &"]".repeat(levels);
+            let theirs = serde_json::from_str::<Value>(&doc).ok();
+            assert_eq!(parse(&doc).ok(), theirs, "{levels} levels");
+        }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(parse(&deep).is_err());
         assert!(serde_json::from_str::<Value>(&deep).is_err());
@@ -587,6 +769,57 @@ mod tests {
                 .map(|(i, _)| i);
             prop_assert_eq!(stop(&text, from), expected);
         }
+    }
+
+    #[test]
+    fn a_guessed_key_is_taken_only_as_written() {
+        let mut r = JsonReader::new(r#"{"id":1, "key" :2,"\u0069d":3,"idx":4}"#);
+        assert_eq!(r.begin_object(), Ok(()));
+        assert!(!r.next_key_is(br#""key""#));
+        assert!(r.next_key_is(br#""id""#));
+        assert_eq!(r.number(), Ok("1"));
+        assert!(r.next_key_is(br#""key""#), "spaces around the key");
+        assert_eq!(r.number(), Ok("2"));
+        assert!(
+            !r.next_key_is(br#""id""#),
+            "an escaped key is left to next_key"
+        );
+        assert_eq!(r.next_key(), Ok(Some(Cow::Owned("id".into()))));
+        assert_eq!(r.number(), Ok("3"));
+        assert!(!r.next_key_is(br#""id""#), "a longer key");
+        assert_eq!(r.next_key(), Ok(Some(Cow::Borrowed("idx"))));
+        assert_eq!(r.number(), Ok("4"));
+        assert!(!r.next_key_is(br#""id""#), "the end of the object");
+        assert_eq!(r.next_key(), Ok(None));
+        assert_eq!(r.finish(), Ok(()));
+    }
+
+    #[test]
+    fn only_a_value_that_shows_its_end_repeats() {
+        let mut r = JsonReader::new(r#"[12,123,"a","ab",{"x":[1]},{"x":[1]}]"#);
+        assert_eq!(r.begin_array(), Ok(()));
+        assert_eq!(r.next_item(), Ok(true));
+        let mark = r.mark();
+        assert_eq!(r.number(), Ok("12"));
+        assert!(r.value_since(mark).is_none());
+        assert_eq!(r.next_item(), Ok(true));
+        assert_eq!(r.number(), Ok("123"));
+        assert_eq!(r.next_item(), Ok(true));
+        let mark = r.mark();
+        assert!(matches!(r.string(), Ok(Cow::Borrowed("a"))));
+        let a = r.value_since(mark);
+        assert!(a.is_some());
+        assert_eq!(r.next_item(), Ok(true));
+        assert!(a.is_some_and(|a| !r.repeat_of(&a)), "\"a\" is not \"ab\"");
+        assert!(matches!(r.string(), Ok(Cow::Borrowed("ab"))));
+        assert_eq!(r.next_item(), Ok(true));
+        let mark = r.mark();
+        assert_eq!(r.skip(), Ok(()));
+        let object = r.value_since(mark);
+        assert_eq!(r.next_item(), Ok(true));
+        assert!(object.is_some_and(|o| r.repeat_of(&o)));
+        assert_eq!(r.next_item(), Ok(false));
+        assert_eq!(r.finish(), Ok(()));
     }
 
     #[test]
