@@ -7,14 +7,16 @@
 //! 1000-upload page, three quarters of an S3-to-S3 listing in `scripts/perf-peers`.)
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use dragoman_model::{
-    Entry, Error, PageIdentities, StorageClass, Timestamp, Upload, interleave, page_capacity,
+    Entry, Error, Identity, PageIdentities, StorageClass, Timestamp, Upload, interleave,
+    page_capacity,
 };
 use dragoman_wire::MarkerPage;
 
 use crate::client::bad;
-use crate::scan::{Scanner, Token, unescape};
+use crate::scan::{Content, Scanner, Token, unescape};
 
 fn not_xml(e: &str) -> Error {
     bad(format!("S3 listing is not well-formed XML: {e}"))
@@ -48,6 +50,7 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
     let mut scanner = Scanner::new(text);
     let mut identities = PageIdentities::default();
+    let mut last_who = [None, None];
     let mut uploads: Vec<Entry> = Vec::with_capacity(page_capacity(body.len(), MIN_UPLOAD_BYTES));
     let mut prefixes: Vec<Entry> = Vec::new();
     let mut page = MarkerPage::default();
@@ -62,7 +65,9 @@ pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
     loop {
         match scanner.next_token().map_err(not_xml)? {
             Some(Token::Start(name)) => match name {
-                "Upload" => uploads.push(read_upload(&mut scanner, &mut identities)?),
+                "Upload" => {
+                    uploads.push(read_upload(&mut scanner, &mut identities, &mut last_who)?)
+                }
                 "CommonPrefixes" => read_prefixes(&mut scanner, &mut prefixes)?,
                 "IsTruncated" => page.truncated = text_of(&mut scanner)?.trim() == "true",
                 "NextKeyMarker" => page.next_key_marker = non_empty(text_of(&mut scanner)?),
@@ -104,41 +109,154 @@ fn read_prefixes(scanner: &mut Scanner<'_>, prefixes: &mut Vec<Entry>) -> Result
     }
 }
 
-/// An owner or initiator, borrowed from the body: `(ID, DisplayName)`.
-type Who<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+/// The last owner or initiator read on a page, as its content and what it was read into:
+/// a page's uploads usually name the same owner, and the same initiator (often another
+/// identity: an IAM user of the owner's account), and content that repeats the last byte for
+/// byte is that identity again. One for each element, so that neither evicts the other.
+type LastWho<'a> = Option<(Content<'a>, Option<Arc<Identity>>)>;
 
-fn read_who<'a>(scanner: &mut Scanner<'a>) -> Result<Who<'a>, Error> {
-    let mut who: Who<'a> = (None, None);
+/// An `<Owner>` or `<Initiator>` whose start tag was just read, through its end tag.
+fn read_who<'a>(
+    scanner: &mut Scanner<'a>,
+    identities: &mut PageIdentities,
+    last: &mut LastWho<'a>,
+) -> Result<Option<Arc<Identity>>, Error> {
+    if let Some((content, who)) = last.as_ref()
+        && scanner.repeat_of(content)
+    {
+        return Ok(who.clone());
+    }
+    let mark = scanner.mark();
+    let (mut id, mut name) = (None, None);
     loop {
         match scanner.next_token().map_err(not_xml)? {
-            Some(Token::Start("ID")) => who.0 = Some(text_of(scanner)?),
-            Some(Token::Start("DisplayName")) => who.1 = Some(text_of(scanner)?),
+            Some(Token::Start("ID")) => id = Some(text_of(scanner)?),
+            Some(Token::Start("DisplayName")) => name = Some(text_of(scanner)?),
             Some(Token::Start(_)) => skip_element(scanner)?,
-            Some(Token::End(_)) => return Ok(who),
+            Some(Token::End(_)) => break,
             Some(_) => {}
             None => return Err(not_xml("the document ends inside an element")),
         }
     }
+    let who = identities.share(id.as_deref(), name.as_deref());
+    *last = scanner
+        .content_since(mark)
+        .map(|content| (content, who.clone()));
+    Ok(who)
+}
+
+/// The element of an `<Upload>` that S3 writes next, in the order of the API reference's
+/// `ListMultipartUploads` example: `Key`, `UploadId`, `Initiator`, `Owner`, `StorageClass`,
+/// `Initiated`, then the checksum elements, which are rarer and read as they come.
+#[derive(Clone, Copy)]
+enum Next {
+    Key,
+    UploadId,
+    Initiator,
+    Owner,
+    StorageClass,
+    Initiated,
+    Unknown,
+}
+
+/// A leaf's text from [`Scanner::leaf`], its references resolved.
+fn leaf_text((text, escaped): (&str, bool)) -> Result<Cow<'_, str>, Error> {
+    if escaped {
+        unescape(text).map_err(not_xml)
+    } else {
+        Ok(Cow::Borrowed(text))
+    }
 }
 
 /// One `<Upload>`, through its end tag.
-fn read_upload(scanner: &mut Scanner<'_>, identities: &mut PageIdentities) -> Result<Entry, Error> {
+fn read_upload<'a>(
+    scanner: &mut Scanner<'a>,
+    identities: &mut PageIdentities,
+    [last_owner, last_initiator]: &mut [LastWho<'a>; 2],
+) -> Result<Entry, Error> {
     let (mut key, mut upload_id, mut initiated) = (None, None, None);
     let (mut storage_class, mut checksum_algorithm, mut checksum_type) = (None, None, None);
-    let (mut owner, mut initiator): (Who<'_>, Who<'_>) = ((None, None), (None, None));
+    let (mut owner, mut initiator) = (None, None);
+    let mut next = Next::Key;
     loop {
+        // The element S3 writes next, tried first as constants (see `Scanner::leaf`).
+        match next {
+            Next::Key => {
+                if let Some(leaf) = scanner.leaf("<Key>", "</Key>") {
+                    key = Some(leaf_text(leaf)?.into_owned());
+                    next = Next::UploadId;
+                    continue;
+                }
+            }
+            Next::UploadId => {
+                if let Some(leaf) = scanner.leaf("<UploadId>", "</UploadId>") {
+                    upload_id = Some(leaf_text(leaf)?.into_owned());
+                    next = Next::Initiator;
+                    continue;
+                }
+            }
+            Next::Initiator => {
+                if let Some((content, who)) = last_initiator.as_ref()
+                    && scanner.element_repeats("<Initiator>", content, "</Initiator>")
+                {
+                    initiator = who.clone();
+                    next = Next::Owner;
+                    continue;
+                }
+            }
+            Next::Owner => {
+                if let Some((content, who)) = last_owner.as_ref()
+                    && scanner.element_repeats("<Owner>", content, "</Owner>")
+                {
+                    owner = who.clone();
+                    next = Next::StorageClass;
+                    continue;
+                }
+            }
+            Next::StorageClass => {
+                if let Some(leaf) = scanner.leaf("<StorageClass>", "</StorageClass>") {
+                    storage_class = Some(StorageClass::from_s3(leaf_text(leaf)?.trim()));
+                    next = Next::Initiated;
+                    continue;
+                }
+            }
+            Next::Initiated => {
+                if let Some(leaf) = scanner.leaf("<Initiated>", "</Initiated>") {
+                    initiated = Some(leaf_text(leaf)?);
+                    next = Next::Unknown;
+                    continue;
+                }
+            }
+            Next::Unknown => {}
+        }
         match scanner.next_token().map_err(not_xml)? {
             Some(Token::Start(name)) => match name {
-                "Key" => key = Some(text_of(scanner)?.into_owned()),
-                "UploadId" => upload_id = Some(text_of(scanner)?.into_owned()),
-                "Initiated" => initiated = Some(text_of(scanner)?),
+                "Key" => {
+                    key = Some(text_of(scanner)?.into_owned());
+                    next = Next::UploadId;
+                }
+                "UploadId" => {
+                    upload_id = Some(text_of(scanner)?.into_owned());
+                    next = Next::Initiator;
+                }
+                "Initiator" => {
+                    initiator = read_who(scanner, identities, last_initiator)?;
+                    next = Next::Owner;
+                }
+                "Owner" => {
+                    owner = read_who(scanner, identities, last_owner)?;
+                    next = Next::StorageClass;
+                }
                 "StorageClass" => {
-                    storage_class = Some(StorageClass::from_s3(text_of(scanner)?.trim()))
+                    storage_class = Some(StorageClass::from_s3(text_of(scanner)?.trim()));
+                    next = Next::Initiated;
+                }
+                "Initiated" => {
+                    initiated = Some(text_of(scanner)?);
+                    next = Next::Unknown;
                 }
                 "ChecksumAlgorithm" => checksum_algorithm = Some(text_of(scanner)?.into_owned()),
                 "ChecksumType" => checksum_type = Some(text_of(scanner)?.into_owned()),
-                "Owner" => owner = read_who(scanner)?,
-                "Initiator" => initiator = read_who(scanner)?,
                 _ => skip_element(scanner)?,
             },
             Some(Token::End(_)) => break,
@@ -158,8 +276,8 @@ fn read_upload(scanner: &mut Scanner<'_>, identities: &mut PageIdentities) -> Re
         key,
         upload_id,
         initiated,
-        owner: identities.share(owner.0.as_deref(), owner.1.as_deref()),
-        initiator: identities.share(initiator.0.as_deref(), initiator.1.as_deref()),
+        owner,
+        initiator,
         storage_class,
         checksum_algorithm,
         checksum_type,
@@ -281,6 +399,78 @@ mod tests {
     }
 
     #[test]
+    fn elements_in_any_order_and_repeated_identities_read_the_same() {
+        let a = "<ID>a</ID><DisplayName>A</DisplayName>";
+        let b = "<ID>a</ID><DisplayName>AB</DisplayName>";
+        let t = |s: u32| format!("<Initiated>2026-01-02T03:04:{s:02}Z</Initiated>");
+        let uploads = [
+            format!(
+                "<Key>k1</Key><UploadId>u1</UploadId><Initiator>{a}</Initiator><Owner>{b}</Owner><StorageClass>STANDARD</StorageClass>{}",
+                t(1)
+            ),
+            format!(
+                "<Key>k2</Key><UploadId>u2</UploadId><Initiator>{a}</Initiator><Owner>{b}</Owner><StorageClass>STANDARD</StorageClass>{}",
+                t(2)
+            ),
+            format!(
+                "{}<Owner>{a}</Owner><Initiator>{b}</Initiator><UploadId>u3</UploadId><Key>k3</Key>",
+                t(3)
+            ),
+            format!(
+                "<Key>k4</Key><UploadId>u4</UploadId><Initiator>{b}</Initiator><Owner>{a}</Owner>{}",
+                t(4)
+            ),
+            format!(
+                "<Key>k5</Key><UploadId>u5</UploadId><Initiator>{a}</Initiator><Owner></Owner><StorageClass>GLACIER</StorageClass>{}",
+                t(5)
+            ),
+        ];
+        let xml = format!(
+            "<ListMultipartUploadsResult>{}</ListMultipartUploadsResult>",
+            uploads.map(|u| format!("<Upload>{u}</Upload>")).join("")
+        );
+        let p = parse_list(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (
+            Some(dragoman_model::Identity::shared("a", "A")),
+            Some(dragoman_model::Identity::shared("a", "AB")),
+        );
+        let read: Vec<_> = p
+            .entries
+            .iter()
+            .map(upload)
+            .map(|u| {
+                (
+                    u.key.as_str(),
+                    u.upload_id.as_str(),
+                    u.initiator.clone(),
+                    u.owner.clone(),
+                    u.storage_class.clone(),
+                    u.initiated,
+                )
+            })
+            .collect();
+        let at = |s: i64| Timestamp::from_secs(1_767_323_040 + s);
+        let standard = Some(StorageClass::Standard);
+        assert_eq!(
+            read,
+            [
+                ("k1", "u1", a.clone(), b.clone(), standard.clone(), at(1)),
+                ("k2", "u2", a.clone(), b.clone(), standard, at(2)),
+                ("k3", "u3", b.clone(), a.clone(), None, at(3)),
+                ("k4", "u4", b, a.clone(), None, at(4)),
+                (
+                    "k5",
+                    "u5",
+                    a,
+                    None,
+                    Some(StorageClass::from_s3("GLACIER")),
+                    at(5)
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn malformed_or_foreign_documents_are_bad_answers() {
         for bad_doc in [
             "<html><body>hi</body></html>",
@@ -337,21 +527,33 @@ mod tests {
         fn reads_back_what_the_encoder_writes(
             uploads in proptest::collection::btree_map(
                 "[a-zA-Z0-9/&<>\"' é中😀._-]{1,30}",
-                ("[A-Za-z0-9._~-]{1,40}", 0i64..4_102_444_800_000, "[a-z0-9:/&<>-]{1,30}", "[A-Za-z &<>]{0,12}", proptest::bool::ANY),
+                ("[A-Za-z0-9._~-]{1,40}", 0i64..4_102_444_800_000, (0usize..4, 0usize..4), proptest::bool::ANY),
                 0..20,
+            ),
+            // Few identities, some a prefix of another, picked for each owner and initiator
+            // (or none): uploads repeat the last one, change it, and name none.
+            identities in proptest::collection::vec(
+                (
+                    proptest::prop_oneof!["[a<&]{0,2}", "[a-z0-9:/&<>-]{1,30}"],
+                    proptest::prop_oneof!["[A&]{0,2}", "[A-Za-z &<>]{0,12}"],
+                ),
+                1..3,
             ),
             // Keys hold no `|`, so a prefix ending in one is never an upload's key.
             prefixes in proptest::collection::btree_set("[a-z&<>é]{1,8}\\|", 0..4),
         ) {
-            let upload = |(key, (upload_id, millis, who, name, glacier)): (String, (String, i64, String, String, bool))| {
-                let who = dragoman_model::Identity::shared(who.as_str(), name.as_str());
+            let identities: Vec<_> = identities
+                .iter()
+                .map(|(id, name)| dragoman_model::Identity::shared(id.as_str(), name.as_str()))
+                .collect();
+            let upload = |(key, (upload_id, millis, (owner, initiator), glacier)): (String, (String, i64, (usize, usize), bool))| {
                 let class = if glacier { StorageClass::from_s3("GLACIER") } else { StorageClass::Standard };
                 Entry::Upload(Upload {
                     key,
                     upload_id,
                     initiated: Timestamp::from_nanos(millis * 1_000_000),
-                    owner: Some(who.clone()),
-                    initiator: Some(who),
+                    owner: identities.get(owner).cloned(),
+                    initiator: identities.get(initiator).cloned(),
                     storage_class: Some(class),
                     checksum_algorithm: None,
                     checksum_type: None,
@@ -370,6 +572,22 @@ mod tests {
             let body = crate::encode(&op, &dragoman_model::Outcome::Page(page), &crate::request_meta(1))
                 .into_body();
             let read = parse_list(&body).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert_eq!(&read.entries, &entries);
+            // The same page with every end tag spelled `</name >`, which no shortcut takes.
+            let text = String::from_utf8_lossy(&body);
+            let respelled = text.replace("</", "\u{0}").split('\u{0}').enumerate().fold(
+                String::new(),
+                |mut doc, (i, piece)| {
+                    if i > 0 {
+                        doc.push_str("</");
+                        doc.push_str(&piece.replacen('>', " >", 1));
+                    } else {
+                        doc.push_str(piece);
+                    }
+                    doc
+                },
+            );
+            let read = parse_list(respelled.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
             proptest::prop_assert_eq!(read.entries, entries);
         }
     }
