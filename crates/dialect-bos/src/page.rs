@@ -120,16 +120,19 @@ impl Field {
     /// first, as a constant, and anything else is read as it comes.
     #[inline(always)]
     fn next(r: &mut JsonReader<'_>, after: Option<Self>) -> Result<Option<Self>, Error> {
-        let (guess, quoted): (Self, &[u8]) = match after {
-            None => (Self::Key, br#""key""#),
-            Some(Self::Key) => (Self::UploadId, br#""uploadId""#),
-            Some(Self::UploadId) => (Self::Owner, br#""owner""#),
-            Some(Self::Owner) => (Self::Initiated, br#""initiated""#),
-            Some(Self::Initiated) => (Self::StorageClass, br#""storageClass""#),
-            Some(Self::StorageClass | Self::Other) => (Self::Other, b""),
+        // One call per arm, so that each compares against a constant of known length.
+        let guessed = match after {
+            None => r.next_key_is(br#""key""#).then_some(Self::Key),
+            Some(Self::Key) => r.next_key_is(br#""uploadId""#).then_some(Self::UploadId),
+            Some(Self::UploadId) => r.next_key_is(br#""owner""#).then_some(Self::Owner),
+            Some(Self::Owner) => r.next_key_is(br#""initiated""#).then_some(Self::Initiated),
+            Some(Self::Initiated) => r
+                .next_key_is(br#""storageClass""#)
+                .then_some(Self::StorageClass),
+            Some(Self::StorageClass | Self::Other) => None,
         };
-        if guess != Self::Other && r.next_key_is(quoted) {
-            return Ok(Some(guess));
+        if guessed.is_some() {
+            return Ok(guessed);
         }
         Ok(r.next_key().map_err(not_json)?.map(|k| Self::named(&k)))
     }

@@ -138,22 +138,35 @@ impl Field {
     /// order, spacing or spelling is read as it comes.
     #[inline(always)]
     fn next(r: &mut JsonReader<'_>, after: Option<Self>) -> Result<Option<Self>, Error> {
-        let (guess, quoted): (Self, &[u8]) = match after {
-            None => (Self::Id, br#""id""#),
-            Some(Self::Id) => (Self::Key, br#""key""#),
-            Some(Self::Key) => (Self::Bucket, br#""bucket""#),
-            Some(Self::Bucket) => (Self::Initiator, br#""initiator""#),
-            Some(Self::Initiator) => (Self::Initiated, br#""initiated""#),
-            Some(Self::Initiated) => (Self::LastModified, br#""last_modified""#),
-            Some(Self::LastModified) => (Self::TotalBlocks, br#""total_blocks""#),
-            Some(Self::TotalBlocks) => (Self::Datablocks, br#""datablocks""#),
-            Some(Self::Datablocks) => (Self::Metablocks, br#""metablocks""#),
-            Some(Self::Metablocks) => (Self::Completing, br#""completing""#),
-            Some(Self::Completing) => (Self::SystemInitiated, br#""system_initiated""#),
-            Some(Self::SystemInitiated | Self::Other) => (Self::Other, b""),
+        // One call per arm, so that each compares against a constant of known length.
+        let guessed = match after {
+            None => r.next_key_is(br#""id""#).then_some(Self::Id),
+            Some(Self::Id) => r.next_key_is(br#""key""#).then_some(Self::Key),
+            Some(Self::Key) => r.next_key_is(br#""bucket""#).then_some(Self::Bucket),
+            Some(Self::Bucket) => r.next_key_is(br#""initiator""#).then_some(Self::Initiator),
+            Some(Self::Initiator) => r.next_key_is(br#""initiated""#).then_some(Self::Initiated),
+            Some(Self::Initiated) => r
+                .next_key_is(br#""last_modified""#)
+                .then_some(Self::LastModified),
+            Some(Self::LastModified) => r
+                .next_key_is(br#""total_blocks""#)
+                .then_some(Self::TotalBlocks),
+            Some(Self::TotalBlocks) => r
+                .next_key_is(br#""datablocks""#)
+                .then_some(Self::Datablocks),
+            Some(Self::Datablocks) => r
+                .next_key_is(br#""metablocks""#)
+                .then_some(Self::Metablocks),
+            Some(Self::Metablocks) => r
+                .next_key_is(br#""completing""#)
+                .then_some(Self::Completing),
+            Some(Self::Completing) => r
+                .next_key_is(br#""system_initiated""#)
+                .then_some(Self::SystemInitiated),
+            Some(Self::SystemInitiated | Self::Other) => None,
         };
-        if guess != Self::Other && r.next_key_is(quoted) {
-            return Ok(Some(guess));
+        if guessed.is_some() {
+            return Ok(guessed);
         }
         Ok(r.next_key().map_err(not_json)?.map(|k| Self::named(&k)))
     }
