@@ -175,9 +175,14 @@ def instructions(args, front, store, pages):
             subprocess.run(control + ["--instr=off", pid], check=True, capture_output=True)
             subprocess.run(control + ["--dump", pid], check=True, capture_output=True)
             total = 0
-            for f in dumps():
+            for i, f in enumerate(dumps()):
                 m = re.search(r"^totals: (\d+)", f.read_text(errors="replace"), re.M)
                 total += int(m.group(1)) if m else 0
+                if args.keep_profiles:
+                    name = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+                    keep = Path(args.keep_profiles) / f"{name}-page{page}.{i}.callgrind"
+                    keep.parent.mkdir(parents=True, exist_ok=True)
+                    keep.write_bytes(f.read_bytes())
             if done == 0 or total == 0:
                 raise SystemExit(f"{label} page {page}: {done} requests, {total} instructions counted")
             print(f"| {label} | {page} | {done} | {total / done:.0f} |", flush=True)
@@ -196,6 +201,9 @@ def main():
     ap.add_argument("--no-flood", action="store_true", help="skip the memory table")
     ap.add_argument("--instructions", action="store_true",
                     help="count instructions per request under callgrind (no peers, no flood)")
+    ap.add_argument("--keep-profiles", metavar="DIR",
+                    help="with --instructions: keep each path's callgrind dumps in DIR, "
+                         "for callgrind_annotate")
     args = ap.parse_args()
     if args.instructions:
         args.no_flood = True
