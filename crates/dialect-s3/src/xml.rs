@@ -49,30 +49,10 @@ pub(crate) fn escape_into(out: &mut String, value: &str) {
 /// values of 10 to 40 bytes (`callgrind` on `cargo bench -p dragoman-dialect-s3 -- render`).
 #[inline]
 fn plain(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Nonzero when some byte of `x` is zero, or below `n` (n <= 0x80); exact as a yes or no.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    let marks = |x: u64| {
-        zero(x ^ (ONES * u64::from(b'<')))
-            | zero(x ^ (ONES * u64::from(b'>')))
-            | zero(x ^ (ONES * u64::from(b'&')))
-            | zero(x ^ (ONES * 0xEF))
-            | below(x, 0x20)
-    };
-    let mut chunks = b.chunks_exact(8);
-    let mut found = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        found |= marks(u64::from_le_bytes(word));
-    }
-    let tail = chunks.remainder();
-    let mut word = [b'a'; 8];
-    word[..tail.len()].copy_from_slice(tail);
-    found |= marks(u64::from_le_bytes(word));
-    found == 0
+    use dragoman_wire::swar::{below, equal, unmarked};
+    unmarked(b, b'a', |x| {
+        equal(x, b'<') | equal(x, b'>') | equal(x, b'&') | equal(x, 0xEF) | below(x, 0x20)
+    })
 }
 
 /// [`escape_into`] for a value with a byte [`plain`] marked.

@@ -461,6 +461,37 @@ impl<'a> JsonReader<'a> {
     }
 }
 
+/// Appends `s` as a JSON string, quotes and all. Nearly every string a page holds needs no
+/// escape: eight bytes at a time without a branch find that, and the string is copied as it
+/// is. One that does is escaped by serde_json, exactly as RFC 8259 requires. (serde_json's
+/// own writer looks each byte up in a table: a third of a BOS answer of 1000 uploads in
+/// callgrind.)
+#[inline]
+pub fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    if plain(s.as_bytes()) {
+        out.push_str(s);
+    } else {
+        let quoted = serde_json::to_string(s).unwrap_or_default();
+        out.push_str(
+            quoted
+                .get(1..quoted.len().saturating_sub(1))
+                .unwrap_or_default(),
+        );
+    }
+    out.push('"');
+}
+
+/// Whether no byte of `b` must be escaped in a JSON string: `"`, `\` or a control character.
+#[inline]
+fn plain(b: &[u8]) -> bool {
+    use crate::swar::{below, equal, unmarked};
+    unmarked(b, b'a', |x| {
+        equal(x, b'"') | equal(x, b'\\') | below(x, 0x20)
+    })
+}
+
 /// A position before a value, from [`JsonReader::mark`].
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
@@ -768,6 +799,18 @@ mod tests {
                 .find(|(_, c)| **c == b'"' || **c == b'\\' || **c < 0x20)
                 .map(|(i, _)| i);
             prop_assert_eq!(stop(&text, from), expected);
+        }
+    }
+
+    proptest! {
+        /// `write_str` writes what serde_json writes, for any string.
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(
+            s in prop_oneof![any::<String>(), "[a-z\"\\\\\u{0}\u{1f}\u{7f} é😀]{0,20}"],
+        ) {
+            let mut out = String::new();
+            write_str(&mut out, &s);
+            prop_assert_eq!(out, serde_json::to_string(&s).unwrap_or_default());
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod json;
 mod marker;
 mod route;
+pub mod swar;
 
 pub use marker::{
     MarkerNames, MarkerPage, MarkerRequest, bucket_address, bucket_request, object_request,
