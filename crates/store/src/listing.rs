@@ -11,6 +11,7 @@ use dragoman_model::{
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{db_err, initiated_of};
@@ -81,29 +82,60 @@ fn sql(lower: &Lower, bounded: bool) -> &'static str {
     }
 }
 
-/// Reads an identity's two columns, shared across the scan's page.
+/// The identities of a scan: each allocated once per page, and the last owner and the last
+/// initiator remembered, since consecutive uploads mostly name the same ones.
+#[derive(Default)]
+struct ScanIdentities {
+    page: PageIdentities,
+    last_owner: Option<Arc<Identity>>,
+    last_initiator: Option<Arc<Identity>>,
+}
+
+/// Reads an identity's two columns. Columns whose bytes are those of `last` are that identity
+/// again, and are neither checked as UTF-8 again nor looked up: that was four `from_utf8`
+/// calls and a search per row.
 fn identity(
-    identities: &mut PageIdentities,
+    page: &mut PageIdentities,
+    last: &mut Option<Arc<Identity>>,
     r: &Row<'_>,
     id: usize,
     name: usize,
 ) -> rusqlite::Result<Option<Arc<Identity>>> {
+    // Only text and null are compared; anything else is left to the checked path below.
+    let raw = |i: usize| match r.get_ref(i) {
+        Ok(ValueRef::Text(b)) => Some(Some(b)),
+        Ok(ValueRef::Null) => Some(None),
+        _ => None,
+    };
+    if let (Some(known), Some(id_bytes), Some(name_bytes)) = (last.as_ref(), raw(id), raw(name))
+        && known.id.as_deref().map(str::as_bytes) == id_bytes
+        && known.display_name.as_deref().map(str::as_bytes) == name_bytes
+    {
+        return Ok(Some(Arc::clone(known)));
+    }
     let text = |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-    Ok(identities.share(text(id)?, text(name)?))
+    let who = page.share(text(id)?, text(name)?);
+    last.clone_from(&who);
+    Ok(who)
 }
 
-fn upload_from_row(r: &Row<'_>, identities: &mut PageIdentities) -> rusqlite::Result<Upload> {
+fn upload_from_row(r: &Row<'_>, identities: &mut ScanIdentities) -> rusqlite::Result<Upload> {
     let key: Vec<u8> = r.get(0)?;
     let key = String::from_utf8(key).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
     })?;
     let initiated = Timestamp::from_nanos(r.get(1)?);
+    let ScanIdentities {
+        page,
+        last_owner,
+        last_initiator,
+    } = identities;
     Ok(Upload {
         key,
         initiated,
         upload_id: r.get(2)?,
-        owner: identity(identities, r, 3, 4)?,
-        initiator: identity(identities, r, 5, 6)?,
+        owner: identity(page, last_owner, r, 3, 4)?,
+        initiator: identity(page, last_initiator, r, 5, 6)?,
         storage_class: r
             .get_ref(7)?
             .as_str_or_null()?
@@ -137,7 +169,7 @@ fn scan(
     };
     // Each statement takes the parameters up to the highest it names (unused ones below
     // that are allowed): ?2 for a key bound, ?4 after an upload, ?5 with an upper bound.
-    let mut identities = PageIdentities::default();
+    let mut identities = ScanIdentities::default();
     let after_upload = matches!(lower, Lower::AfterUpload { .. });
     let mut rows = match (upper, after_upload) {
         (Some(u), _) => st.query(params![bucket, k, t, id, u]),

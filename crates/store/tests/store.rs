@@ -198,15 +198,34 @@ fn arb_uploads() -> impl Strategy<Value = Vec<Upload>> {
         1..5,
     )
     .prop_map(|p| p.concat());
-    prop::collection::vec((key, 1i64..5), 0..40).prop_map(|v| {
+    // A few identities, some alike in one name, some with a name missing, and none: rows
+    // repeat the last owner or initiator, change it, and name none.
+    let who = || {
+        prop::sample::select(vec![
+            None,
+            Some(("a", Some("A"))),
+            Some(("a", Some("AB"))),
+            Some(("a", None)),
+            Some(("", Some("A"))),
+        ])
+    };
+    prop::collection::vec((key, 1i64..5, who(), who()), 0..40).prop_map(|v| {
+        let identity = |w: Option<(&str, Option<&str>)>| {
+            w.map(|(id, name)| {
+                std::sync::Arc::new(Identity {
+                    id: Some(id.into()),
+                    display_name: name.map(Into::into),
+                })
+            })
+        };
         let mut out: Vec<Upload> = v
             .into_iter()
-            .map(|(key, t)| Upload {
+            .map(|(key, t, owner, initiator)| Upload {
                 key,
                 upload_id: new_upload_id(Timestamp::from_nanos(t)),
                 initiated: Timestamp::from_nanos(t),
-                owner: None,
-                initiator: None,
+                owner: identity(owner),
+                initiator: identity(initiator),
                 storage_class: Some(StorageClass::Standard),
                 checksum_algorithm: None,
                 checksum_type: None,
