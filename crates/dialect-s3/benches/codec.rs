@@ -15,18 +15,19 @@ use dragoman_model::{
     UploadsPage,
 };
 
+/// A page as the readers and the store give one: each identity allocated once and shared by
+/// every upload that names it.
 fn page(n: usize) -> UploadsPage {
+    let owner = Identity::shared("owner-canonical-id", "owner");
+    let initiator = Identity::shared("arn:aws:iam::111122223333:user/alice", "alice");
     let entries = (0..n)
         .map(|i| {
             Entry::Upload(Upload {
                 key: format!("logs/2026/11/{i:06}/part & data ü.bin"),
                 upload_id: format!("18ea4d7be0bb8c54{i:016x}"),
                 initiated: Timestamp::from_nanos(1_767_323_045_000_000_000 + i as i64 * 1_000_000),
-                owner: Some(Identity::shared("owner-canonical-id", "owner")),
-                initiator: Some(Identity::shared(
-                    "arn:aws:iam::111122223333:user/alice",
-                    "alice",
-                )),
+                owner: Some(owner.clone()),
+                initiator: Some(initiator.clone()),
                 storage_class: Some(StorageClass::Standard),
                 checksum_algorithm: None,
                 checksum_type: None,

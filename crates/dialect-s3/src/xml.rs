@@ -4,6 +4,9 @@
 //! order and presence rules are AWS's (see spec/s3.md §1.2), and a 1000-upload page is the hot
 //! path of the product.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use bytes::Bytes;
 use dragoman_model::{
     Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Upload, UploadsPage,
@@ -148,7 +151,27 @@ fn identity(out: &mut String, name: &str, who: Option<&Identity>) {
     out.push('>');
 }
 
-fn upload(out: &mut String, u: &Upload, encode_key: bool) {
+/// An identity written on this page, and where: the next upload naming the same one (the
+/// same `Arc`, as the readers and the store share them) copies those bytes rather than
+/// escaping its names again. Owners and initiators were a fifth of a page's render. Kept as
+/// an address, which costs no reference count: the page outlives the render, so an address
+/// names one identity throughout.
+type Written = Option<(*const Identity, Range<usize>)>;
+
+fn shared_identity(out: &mut String, name: &str, who: Option<&Arc<Identity>>, last: &mut Written) {
+    let Some(who) = who else { return };
+    if let Some((known, at)) = last
+        && std::ptr::eq(*known, Arc::as_ptr(who))
+    {
+        out.extend_from_within(at.clone());
+        return;
+    }
+    let start = out.len();
+    identity(out, name, Some(who));
+    *last = Some((Arc::as_ptr(who), start..out.len()));
+}
+
+fn upload(out: &mut String, u: &Upload, encode_key: bool, [owner, initiator]: &mut [Written; 2]) {
     out.push_str("<Upload>");
     if encode_key {
         out.push_str("<Key>");
@@ -158,8 +181,8 @@ fn upload(out: &mut String, u: &Upload, encode_key: bool) {
         text(out, "Key", &u.key);
     }
     text(out, "UploadId", &u.upload_id);
-    identity(out, "Initiator", u.initiator.as_deref());
-    identity(out, "Owner", u.owner.as_deref());
+    shared_identity(out, "Initiator", u.initiator.as_ref(), initiator);
+    shared_identity(out, "Owner", u.owner.as_ref(), owner);
     if let Some(sc) = &u.storage_class {
         text(out, "StorageClass", sc.to_s3());
     }
@@ -243,8 +266,9 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
         "IsTruncated",
         if page.truncated { "true" } else { "false" },
     );
+    let mut written = [None, None];
     for u in page.uploads() {
-        upload(&mut out, u, q.encode_keys);
+        upload(&mut out, u, q.encode_keys, &mut written);
     }
     for p in page.prefixes() {
         out.push_str("<CommonPrefixes>");
@@ -332,6 +356,39 @@ mod tests {
         ) {
             let expected = !b.iter().any(|&c| matches!(c, b'<' | b'>' | b'&' | 0xEF) || c < 0x20);
             proptest::prop_assert_eq!(plain(&b), expected);
+        }
+
+        /// A page whose uploads share identities (as readers and the store give them) is
+        /// written as the same page with every identity a separate copy.
+        #[test]
+        fn shared_identities_are_written_as_copies_would_be(
+            picks in proptest::collection::vec((0usize..4, 0usize..4), 0..12),
+            names in proptest::collection::vec(("[a<&]{0,3}", "[A&]{0,3}"), 3),
+        ) {
+            let pool: Vec<_> = names
+                .iter()
+                .map(|(id, name)| Identity::shared(id.as_str(), name.as_str()))
+                .collect();
+            let page = |copies: bool| {
+                let who = |i: usize| {
+                    pool.get(i).map(|w| if copies { std::sync::Arc::new((**w).clone()) } else { w.clone() })
+                };
+                let entries = picks
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &(o, i))| Entry::Upload(Upload {
+                        owner: who(o),
+                        initiator: who(i),
+                        ..up(&format!("k{n:02}"), "id")
+                    }))
+                    .collect();
+                UploadsPage::from_entries(entries, false)
+            };
+            let q = ListUploads::bucket("b");
+            let body = list_uploads_xml(&q, &page(false));
+            proptest::prop_assert_eq!(&body, &list_uploads_xml(&q, &page(true)));
+            let read = crate::client::parse_list(body.as_bytes()).map(|p| p.entries);
+            proptest::prop_assert_eq!(read.ok(), Some(page(true).entries));
         }
 
         /// The shortcut writes what the careful path writes, for any value.
