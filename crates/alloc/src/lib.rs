@@ -23,7 +23,9 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-pub use mimalloc::MiMalloc;
+mod global;
+
+pub use global::MiMalloc;
 
 /// How often freed memory goes back to the system.
 pub const GIVE_BACK_PERIOD: Duration = Duration::from_secs(1);
