@@ -204,6 +204,9 @@ def main():
     ap.add_argument("--keep-profiles", metavar="DIR",
                     help="with --instructions: keep each path's callgrind dumps in DIR, "
                          "for callgrind_annotate")
+    ap.add_argument("--perf-record", metavar="DIR",
+                    help="record each dragoman path's CPU run with `perf record` (sampled, real "
+                         "CPU: SHA-NI and the kernel included, unlike callgrind) into DIR")
     args = ap.parse_args()
     if args.instructions:
         args.no_flood = True
@@ -366,10 +369,23 @@ rename = "page{page}"
 
         rows = []
 
-        def measure(label, page, url, headers, pids):
+        def measure(label, page, url, headers, pids, profile=False):
+            recorder = None
+            if profile and args.perf_record:
+                name = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+                out = Path(args.perf_record) / f"{name}-page{page}.perf"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                recorder = subprocess.Popen(
+                    ["perf", "record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", str(out),
+                     "-p", ",".join(map(str, pids()))],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)  # perf attaches before the first request
             cpu0 = cpu_seconds(pids())
             done, rps, p50, p99 = wrk(url, headers, args.duration, args.connections)
             cpu = cpu_seconds(pids()) - cpu0
+            if recorder:
+                recorder.send_signal(signal.SIGINT)
+                recorder.wait(timeout=60)
             return (label, page, rps, p50, p99, cpu / done * 1e6)
 
         nginx_pids = lambda: [nginx_pid, *children(nginx_pid)]  # noqa: E731
@@ -384,7 +400,8 @@ rename = "page{page}"
             for label, kind, gw, url, headers in paths(front, store, page):
                 if args.only not in label:
                     continue
-                r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid])
+                r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid],
+                            profile=True)
                 rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind))))
 
         print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "
