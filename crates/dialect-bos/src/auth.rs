@@ -73,7 +73,7 @@ fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
         return String::new();
     };
     mac.update(msg);
-    hex::encode(mac.finalize().into_bytes())
+    const_hex::encode(mac.finalize().into_bytes())
 }
 
 fn is_default_signed(name: &str) -> bool {

@@ -89,10 +89,10 @@ pub fn looks_like_bos(config: &BosConfig, parts: &http::request::Parts) -> bool 
             .keys()
             .any(|k| k.as_str().starts_with("x-bce-"))
         || dragoman_wire::host(parts).is_some_and(|h| {
-            config
-                .domains
-                .iter()
-                .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+            config.domains.iter().any(|d| {
+                h.strip_suffix(d.as_str())
+                    .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'))
+            })
         })
 }
 

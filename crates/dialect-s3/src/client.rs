@@ -1,5 +1,6 @@
 //! The client side: what dragoman sends to an S3 service and how it reads the answers.
 
+use std::borrow::Cow;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
@@ -126,6 +127,9 @@ pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> 
         .collect())
 }
 
+/// The hex SHA-256 of an empty body.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// Signs a request dragoman built with SigV4 (S3's settings: single URI encoding, no path
 /// normalisation, `x-amz-content-sha256`), by [`crate::canonical::sign_own`], which caches the
 /// signing key.
@@ -137,7 +141,12 @@ pub fn sign_request(
     now: Timestamp,
 ) -> Result<Request<Bytes>, Error> {
     let (mut parts, body) = req.into_parts();
-    let digest = hex::encode(Sha256::digest(&body));
+    // Nearly every request dragoman builds has no body, and the digest of none is a constant.
+    let digest = if body.is_empty() {
+        Cow::Borrowed(EMPTY_SHA256)
+    } else {
+        Cow::Owned(const_hex::encode(Sha256::digest(&body)))
+    };
     crate::canonical::sign_own(&mut parts, &digest, region, access_key, secret_key, now)?;
     Ok(Request::from_parts(parts, body))
 }
@@ -289,6 +298,11 @@ pub fn parse_error(status: u16, body: &[u8], bucket: &str, upload_id: Option<&st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_empty_digest_is_that_of_no_bytes() {
+        assert_eq!(EMPTY_SHA256, const_hex::encode(Sha256::digest(b"")));
+    }
 
     fn ep() -> Endpoint {
         Endpoint {

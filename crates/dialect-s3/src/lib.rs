@@ -67,8 +67,9 @@ impl S3Config {
 /// `x-amz-id-2` a longer opaque string (here the whole id in hex).
 pub fn request_meta(id: u128) -> dragoman_model::RequestMeta {
     dragoman_model::RequestMeta {
-        request_id: format!("{:016X}", (id >> 64) as u64),
-        debug_id: format!("{id:032x}"),
+        // As `{:016X}` and `{:032x}` would write them, without the formatting machinery.
+        request_id: const_hex::encode_upper(((id >> 64) as u64).to_be_bytes()),
+        debug_id: const_hex::encode(id.to_be_bytes()),
     }
 }
 
@@ -87,4 +88,18 @@ pub fn looks_like_s3(parts: &http::request::Parts) -> bool {
             .headers
             .keys()
             .any(|k| k.as_str().starts_with("x-amz-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_id_in_hex() {
+        let id = 0x0123_4567_89ab_cdef_0000_0000_0000_00ff_u128;
+        let m = request_meta(id);
+        assert_eq!(m.request_id, "0123456789ABCDEF");
+        assert_eq!(m.request_id, format!("{:016X}", (id >> 64) as u64));
+        assert_eq!(m.debug_id, format!("{id:032x}"));
+    }
 }

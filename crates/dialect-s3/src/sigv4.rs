@@ -209,7 +209,7 @@ fn check(
     }
 
     let canonical = canonical_request(parts, &signed, claim.signed_headers, payload_hash, q);
-    let scope = format!("{}/{}/s3/aws4_request", claim.date, claim.region);
+    let scope = [claim.date, "/", claim.region, "/s3/aws4_request"].concat();
     let string_to_sign = string_to_sign(claim.amz_date, &scope, &canonical);
     let key = signing_key(&secret, claim.date, &config.region);
     let expected = signature(&key, &string_to_sign);
@@ -269,7 +269,7 @@ pub fn verify(
         if !is_hex_digest(claimed) {
             return Ok(());
         }
-        let computed = hex::encode(Sha256::digest(body));
+        let computed = const_hex::encode(Sha256::digest(body));
         if computed.eq_ignore_ascii_case(claimed) {
             Ok(())
         } else {
@@ -432,7 +432,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            hex::encode(Sha256::digest(canonical.as_bytes())),
+            const_hex::encode(Sha256::digest(canonical.as_bytes())),
             "454f6bf13bc5b639a1524a20e1d49c1dacf8244de48dc7839c3ed63f4de283dc"
         );
         assert_eq!(

@@ -86,7 +86,7 @@ impl Body for DigestBody {
                 }
                 Some(Err(e)) => return Poll::Ready(Some(Err(e))),
                 None => {
-                    let computed = hex::encode(std::mem::take(&mut this.hasher).finalize());
+                    let computed = const_hex::encode(std::mem::take(&mut this.hasher).finalize());
                     this.done = true;
                     if computed != this.expected {
                         this.held = None;
@@ -236,7 +236,7 @@ impl SignedChunks {
             c.amz_date,
             c.scope,
             self.previous,
-            hex::encode(Sha256::digest(data))
+            const_hex::encode(Sha256::digest(data))
         );
         let expected = calculate_signature(&c.signing_key, string_to_sign.as_bytes());
         if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
@@ -438,7 +438,7 @@ mod tests {
     #[tokio::test]
     async fn a_digest_body_passes_when_it_matches_and_fails_before_its_end_otherwise() {
         let data = b"hello, streamed world".repeat(1000);
-        let good = hex::encode(Sha256::digest(&data));
+        let good = const_hex::encode(Sha256::digest(&data));
         let out = collect(DigestBody::new(
             framed(data.clone(), 333),
             &good.to_uppercase(),

@@ -29,12 +29,20 @@ const UNRESERVED_PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// `UriEncode` of SigV4 and bce-auth-v1: `/` kept in a path, `%2F` elsewhere.
 pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    uri_encode_into(&mut out, s, keep_slash);
+    out
+}
+
+/// [`uri_encode`] appended to `out`: its runs are pushed as they come, without the formatting
+/// machinery `to_string` would go through.
+pub fn uri_encode_into(out: &mut String, s: &[u8], keep_slash: bool) {
     let set = if keep_slash {
         UNRESERVED_PATH
     } else {
         UNRESERVED
     };
-    percent_encode(s, set).to_string()
+    percent_encode(s, set).for_each(|run| out.push_str(run));
 }
 
 /// `A-Z a-z 0-9 - _ . ~`: the bytes `UriEncode` leaves alone, as a test per byte (the set

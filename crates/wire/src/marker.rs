@@ -61,26 +61,46 @@ impl MarkerRequest {
                 params.push((names.upload_id_marker, u));
             }
         }
-        let mut query: Vec<String> = params
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    crate::uri_encode(k.as_bytes(), false),
-                    crate::uri_encode(v.as_bytes(), false)
-                )
-            })
-            .collect();
-        query.sort();
+        // Sorted as their encoded `name=value` texts sort, and encoded straight into the URI: a
+        // `String` per pair, a join and a `format!` were a third of this function's cost.
+        params.sort_unstable_by(|a, b| encoded_pair(a).cmp(encoded_pair(b)));
+        let mut uri = String::with_capacity(
+            scheme.len()
+                + host.len()
+                + path.len()
+                + 4
+                + params
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len() + 2)
+                    .sum::<usize>(),
+        );
+        uri.push_str(scheme);
+        uri.push_str("://");
+        uri.push_str(&host);
+        uri.push_str(&path);
+        for (i, (k, v)) in params.iter().enumerate() {
+            uri.push(if i == 0 { '?' } else { '&' });
+            crate::uri_encode_into(&mut uri, k.as_bytes(), false);
+            uri.push('=');
+            crate::uri_encode_into(&mut uri, v.as_bytes(), false);
+        }
         http::Request::builder()
             .method(http::Method::GET)
-            .uri(format!("{scheme}://{host}{path}?{}", query.join("&")))
+            .uri(uri)
             .header(http::header::HOST, host)
             .body(bytes::Bytes::new())
             .map_err(|e| {
                 dragoman_model::Error::internal(format!("cannot build a listing request: {e}"))
             })
     }
+}
+
+/// The bytes of `name=value` as a query carries them, for sorting pairs without writing them out.
+fn encoded_pair<'a>((k, v): &(&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
+    let encoded = |s: &'a str| {
+        percent_encoding::percent_encode(s.as_bytes(), crate::UNRESERVED).flat_map(str::bytes)
+    };
+    encoded(k).chain(std::iter::once(b'=')).chain(encoded(v))
 }
 
 /// The host and path of a bucket (or, with `None`, of the service): path-style
@@ -162,4 +182,82 @@ pub fn object_request(
         .map_err(|e| {
             dragoman_model::Error::internal(format!("cannot build a backend request: {e}"))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: MarkerNames = MarkerNames {
+        prefix: "prefix",
+        delimiter: "delimiter",
+        key_marker: "key-marker",
+        upload_id_marker: "upload-id-marker",
+        max: "max-uploads",
+    };
+
+    /// Names of which some begin others, so that a pair's `=` takes part in the order.
+    const PREFIXED: MarkerNames = MarkerNames {
+        prefix: "p",
+        delimiter: "p-d",
+        key_marker: "key",
+        upload_id_marker: "key-upload",
+        max: "upload",
+    };
+
+    /// The URI as the first version built it: each pair encoded into a `String`, the strings
+    /// sorted and joined.
+    fn reference_uri(r: &MarkerRequest, names: &MarkerNames, authority: &str) -> String {
+        let max = r.max.to_string();
+        let mut params: Vec<(&str, &str)> = vec![("uploads", ""), (names.max, &max)];
+        if !r.prefix.is_empty() {
+            params.push((names.prefix, &r.prefix));
+        }
+        if let Some(d) = r.delimiter.as_deref().filter(|d| !d.is_empty()) {
+            params.push((names.delimiter, d));
+        }
+        if let Some(k) = r.key_marker.as_deref().filter(|k| !k.is_empty()) {
+            params.push((names.key_marker, k));
+            if let Some(u) = r.upload_id_marker.as_deref().filter(|u| !u.is_empty()) {
+                params.push((names.upload_id_marker, u));
+            }
+        }
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| {
+                let e = |s: &str| crate::uri_encode(s.as_bytes(), false);
+                format!("{}={}", e(k), e(v))
+            })
+            .collect();
+        query.sort();
+        format!(
+            "http://{authority}/{}?{}",
+            crate::uri_encode(r.bucket.as_bytes(), true),
+            query.join("&")
+        )
+    }
+
+    proptest::proptest! {
+        /// Markers, prefixes and delimiters with characters that need escaping, and values
+        /// whose escaped forms sort differently from their raw ones (`%` before letters).
+        #[test]
+        fn the_query_is_encoded_and_sorted_as_the_reference_does_it(
+            bucket in "[a-z0-9.-]{3,12}",
+            prefix in "[a-zA-Z/ %+=&é~_-]{0,6}",
+            delimiter in proptest::option::of("[/|%=&é -]{0,2}"),
+            key_marker in proptest::option::of("[a-zA-Z/ %+=&é~_-]{0,6}"),
+            upload_id_marker in proptest::option::of("[a-zA-Z0-9=+/%]{0,6}"),
+            max in 0u16..=1000,
+        ) {
+            let r = MarkerRequest { bucket, prefix, delimiter, key_marker, upload_id_marker, max };
+            for names in [&NAMES, &PREFIXED] {
+                let built = r.to_http("http", "127.0.0.1:9000", false, names)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                proptest::prop_assert_eq!(
+                    built.uri().to_string(),
+                    reference_uri(&r, names, "127.0.0.1:9000")
+                );
+            }
+        }
+    }
 }
