@@ -375,6 +375,34 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    /// A string of 1 to 19 ASCII digits, as the number they spell: the form Qumulo writes its
+    /// block counts in, three to an upload. `None`, with nothing but whitespace consumed, for
+    /// anything else (longer, escaped, empty, not a string), which the caller then reads in
+    /// full: the string and a `parse` of it were a sixth of a Qumulo page's time.
+    #[inline]
+    pub fn digit_string(&mut self) -> Option<u64> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let b = self.bytes();
+        let start = self.pos + 1;
+        let mut n = 0u64;
+        let mut i = start;
+        // Nineteen digits cannot overflow a u64; a twentieth ends the fast form.
+        while i - start < 19 {
+            match b.get(i) {
+                Some(&c) if c.is_ascii_digit() => n = n * 10 + u64::from(c - b'0'),
+                _ => break,
+            }
+            i += 1;
+        }
+        if i == start || b.get(i) != Some(&b'"') {
+            return None;
+        }
+        self.pos = i + 1;
+        Some(n)
+    }
+
     /// A number's text, checked against JSON's grammar
     /// (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`).
     #[inline]
@@ -863,6 +891,41 @@ mod tests {
         assert!(object.is_some_and(|o| r.repeat_of(&o)));
         assert_eq!(r.next_item(), Ok(false));
         assert_eq!(r.finish(), Ok(()));
+    }
+
+    proptest! {
+        /// A digit string is its number, as `parse` reads it, or `None` with the reader where
+        /// it was, so that the full reader then reads the same value.
+        #[test]
+        fn digit_strings_read_as_parse_reads_them(
+            text in proptest::prop_oneof![
+                "[0-9]{1,22}",
+                "[0-9a\\\\ ]{0,4}",
+                Just(String::new()),
+            ],
+            quoted in proptest::bool::ANY,
+        ) {
+            let doc = if quoted { format!(" \"{text}\"") } else { format!(" {text}") };
+            let mut r = JsonReader::new(&doc);
+            match r.digit_string() {
+                Some(n) => {
+                    prop_assert!(quoted);
+                    prop_assert_eq!(Ok(n), text.parse::<u64>());
+                    prop_assert!(r.finish().is_ok());
+                }
+                None => {
+                    let fast = quoted && !text.is_empty() && text.len() <= 19
+                        && text.bytes().all(|c| c.is_ascii_digit());
+                    prop_assert!(!fast, "{doc:?} is in the fast form");
+                    // Nothing but the space before the value was consumed.
+                    let mut full = JsonReader::new(&doc);
+                    prop_assert_eq!(r.kind().ok(), full.kind().ok());
+                    if quoted {
+                        prop_assert_eq!(r.string().ok(), full.string().ok());
+                    }
+                }
+            }
+        }
     }
 
     #[test]
