@@ -59,10 +59,18 @@ impl AuthString {
     }
 
     fn prefix(&self) -> String {
-        format!(
-            "{PREFIX}/{}/{}/{}",
-            self.access_key, self.timestamp, self.expiration
-        )
+        // `concat`, not `format!`: the formatting machinery was 4 % of a BOS request.
+        let expiration = self.expiration.to_string();
+        [
+            PREFIX,
+            "/",
+            &self.access_key,
+            "/",
+            &self.timestamp,
+            "/",
+            &expiration,
+        ]
+        .concat()
     }
 }
 
@@ -219,10 +227,11 @@ pub fn sign(
         signed_headers: signed_headers.to_vec(),
         signature: String::new(),
     };
-    let signing_key = hmac_hex(secret_key.as_bytes(), auth.prefix().as_bytes());
+    let prefix = auth.prefix();
+    let signing_key = hmac_hex(secret_key.as_bytes(), prefix.as_bytes());
     let canonical = canonical_request(parts, signed_headers, false);
     let signature = hmac_hex(signing_key.as_bytes(), canonical.as_bytes());
-    format!("{}/{}/{signature}", auth.prefix(), signed_headers.join(";"))
+    [&prefix, "/", &signed_headers.join(";"), "/", &signature].concat()
 }
 
 fn query_authorization(parts: &Parts) -> Option<String> {

@@ -58,16 +58,22 @@ impl BosConfig {
 
 /// A request's ids as BOS writes them: `x-bce-request-id` is a UUID, `x-bce-debug-id` opaque.
 pub fn request_meta(id: u128) -> dragoman_model::RequestMeta {
-    let h = format!("{id:032x}");
+    // As `{id:032x}` would write it, without the formatting machinery.
+    let h = const_hex::encode(id.to_be_bytes());
+    let part = |r: std::ops::Range<usize>| h.get(r).unwrap_or_default();
     dragoman_model::RequestMeta {
-        request_id: format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        ),
+        request_id: [
+            part(0..8),
+            "-",
+            part(8..12),
+            "-",
+            part(12..16),
+            "-",
+            part(16..20),
+            "-",
+            part(20..32),
+        ]
+        .concat(),
         debug_id: h,
     }
 }
@@ -104,6 +110,10 @@ mod tests {
     fn request_ids_are_uuids() {
         let m = request_meta(0x4db2b34d654d4d8ab49b3049ca786409);
         assert_eq!(m.request_id, "4db2b34d-654d-4d8a-b49b-3049ca786409");
+        assert_eq!(m.debug_id, "4db2b34d654d4d8ab49b3049ca786409");
+        let small = request_meta(1);
+        assert_eq!(small.request_id, "00000000-0000-0000-0000-000000000001");
+        assert_eq!(small.debug_id, format!("{:032x}", 1));
     }
 
     #[test]
