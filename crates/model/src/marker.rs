@@ -43,9 +43,8 @@ pub fn upload_id_marker<'a>(
         return Cow::Borrowed(upload_id);
     }
     let nanos = u64::try_from(t.as_nanos()).unwrap_or(0);
-    let mut m = String::with_capacity(
-        upload_id.len() + TIME.len() + 17 + 2 * next.map_or(0, str::len),
-    );
+    let mut m =
+        String::with_capacity(upload_id.len() + TIME.len() + 17 + 2 * next.map_or(0, str::len));
     m.push_str(upload_id);
     m.push_str(TIME);
     push_hex(&mut m, &nanos.to_be_bytes());

@@ -344,13 +344,13 @@ impl Store {
     /// Lists one page in canonical order. Same answer as `dragoman_model::paginate`.
     pub fn list_uploads(&self, query: &ListUploads) -> Result<UploadsPage, Error> {
         self.read(|c| {
-            let tx = c.unchecked_transaction().map_err(db_err)?;
-            if !bucket_exists(&tx, &query.bucket)? {
+            let tx = ReadTransaction::begin(c)?;
+            if !bucket_exists(tx.0, &query.bucket)? {
                 return Err(Error::NoSuchBucket {
                     bucket: query.bucket.clone(),
                 });
             }
-            listing::list(&tx, query)
+            listing::list(tx.0, query)
         })
     }
 
@@ -364,6 +364,37 @@ impl Store {
         writer.conn.close().map_err(|(_, e)| db_err(e))?;
         tracing::info!(path = %self.path.display(), "embedded store closed");
         Ok(())
+    }
+}
+
+/// A read transaction, so that a page's seeks see one state of the store, begun and ended by
+/// cached statements: rusqlite's `Transaction` prepares `BEGIN` and `ROLLBACK` afresh each
+/// time, which was 3 % of a page-10 request's instructions. Ended by rolling back, as an
+/// unfinished `Transaction` is: a read has nothing to commit.
+struct ReadTransaction<'c>(&'c Connection);
+
+impl<'c> ReadTransaction<'c> {
+    fn begin(c: &'c Connection) -> Result<Self, Error> {
+        c.prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(db_err)?;
+        Ok(Self(c))
+    }
+}
+
+impl Drop for ReadTransaction<'_> {
+    fn drop(&mut self) {
+        let ended = self
+            .0
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut s| s.execute([]));
+        // A connection left inside a transaction would fail every later read on it.
+        if let Err(e) = ended
+            && !self.0.is_autocommit()
+        {
+            tracing::warn!("ending a read transaction: {e}");
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
     }
 }
 

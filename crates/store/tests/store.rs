@@ -291,3 +291,25 @@ fn a_burst_of_reads_opens_a_bounded_number_of_connections() {
     assert!(store.open_readers() <= dragoman_store::MAX_READERS);
     assert!(store.open_readers() >= 1);
 }
+
+/// A listing reads in a transaction of its own and ends it, whether it answers a page or an
+/// error: a reader connection left inside one would go back to the pool holding an old
+/// snapshot (or refuse the next `BEGIN`), and later listings would miss new uploads.
+#[test]
+fn each_listing_sees_the_uploads_made_before_it() {
+    let (_d, s) = store();
+    s.create_bucket("b").expect("bucket");
+    for n in 1..=5 {
+        let missing = s.list_uploads(&ListUploads::bucket("nope"));
+        assert!(
+            matches!(missing, Err(Error::NoSuchBucket { .. })),
+            "{missing:?}"
+        );
+        s.create_upload(&new_upload("b", &format!("k{n}")))
+            .expect("upload");
+        let page = s.list_uploads(&ListUploads::bucket("b")).expect("list");
+        assert_eq!(page.entries.len(), n, "listing {n}");
+    }
+    // Every listing above ran on the one pooled reader.
+    assert_eq!(s.open_readers(), 1);
+}
