@@ -47,22 +47,12 @@ pub fn upload_id_marker<'a>(
         String::with_capacity(upload_id.len() + TIME.len() + 17 + 2 * next.map_or(0, str::len));
     m.push_str(upload_id);
     m.push_str(TIME);
-    push_hex(&mut m, &nanos.to_be_bytes());
+    m.push_str(&const_hex::encode(nanos.to_be_bytes()));
     if let Some(next) = next {
         m.push('.');
-        push_hex(&mut m, next.as_bytes());
+        m.push_str(&const_hex::encode(next));
     }
     Cow::Owned(m)
-}
-
-/// Appends `bytes` in lower-case hex, two digits each (`{:02x}` per byte, without a
-/// `format!` per byte: a marker is written on every page that ends inside a key).
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
 }
 
 /// What a marker names: the upload id, its initiation time and the upload that followed it,

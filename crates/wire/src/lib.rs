@@ -37,12 +37,17 @@ pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
 /// [`uri_encode`] appended to `out`: its runs are pushed as they come, without the formatting
 /// machinery `to_string` would go through.
 pub fn uri_encode_into(out: &mut String, s: &[u8], keep_slash: bool) {
+    uri_encoded(s, keep_slash).for_each(|run| out.push_str(run));
+}
+
+/// [`uri_encode`]'s runs, unwritten: for comparing encoded texts without building them.
+fn uri_encoded(s: &[u8], keep_slash: bool) -> percent_encoding::PercentEncode<'_> {
     let set = if keep_slash {
         UNRESERVED_PATH
     } else {
         UNRESERVED
     };
-    percent_encode(s, set).for_each(|run| out.push_str(run));
+    percent_encode(s, set)
 }
 
 /// `A-Z a-z 0-9 - _ . ~`: the bytes `UriEncode` leaves alone, as a test per byte (the set

@@ -97,9 +97,7 @@ impl MarkerRequest {
 
 /// The bytes of `name=value` as a query carries them, for sorting pairs without writing them out.
 fn encoded_pair<'a>((k, v): &(&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
-    let encoded = |s: &'a str| {
-        percent_encoding::percent_encode(s.as_bytes(), crate::UNRESERVED).flat_map(str::bytes)
-    };
+    let encoded = |s: &'a str| crate::uri_encoded(s.as_bytes(), false).flat_map(str::bytes);
     encoded(k).chain(std::iter::once(b'=')).chain(encoded(v))
 }
 
