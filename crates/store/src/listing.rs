@@ -91,9 +91,19 @@ struct ScanIdentities {
     last_initiator: Option<Arc<Identity>>,
 }
 
-/// Reads an identity's two columns. Columns whose bytes are those of `last` are that identity
-/// again, and are neither checked as UTF-8 again nor looked up: that was four `from_utf8`
-/// calls and a search per row.
+/// An identity column's bytes, unchecked: text or null, and any other type refused as
+/// `as_str_or_null` refuses it.
+fn text_column<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r [u8]>> {
+    match r.get_ref(i)? {
+        ValueRef::Text(b) => Ok(Some(b)),
+        ValueRef::Null => Ok(None),
+        _ => Err(rusqlite::types::FromSqlError::InvalidType.into()),
+    }
+}
+
+/// Reads an identity's two columns, each once. Columns whose bytes are those of `last` are
+/// that identity again, and are neither checked as UTF-8 again nor looked up: that was four
+/// `from_utf8` calls and a search per row.
 fn identity(
     page: &mut PageIdentities,
     last: &mut Option<Arc<Identity>>,
@@ -101,20 +111,16 @@ fn identity(
     id: usize,
     name: usize,
 ) -> rusqlite::Result<Option<Arc<Identity>>> {
-    // Only text and null are compared; anything else is left to the checked path below.
-    let raw = |i: usize| match r.get_ref(i) {
-        Ok(ValueRef::Text(b)) => Some(Some(b)),
-        Ok(ValueRef::Null) => Some(None),
-        _ => None,
-    };
-    if let (Some(known), Some(id_bytes), Some(name_bytes)) = (last.as_ref(), raw(id), raw(name))
-        && known.id.as_deref().map(str::as_bytes) == id_bytes
-        && known.display_name.as_deref().map(str::as_bytes) == name_bytes
+    let (id, name) = (text_column(r, id)?, text_column(r, name)?);
+    if let Some(known) = last.as_ref()
+        && known.id.as_deref().map(str::as_bytes) == id
+        && known.display_name.as_deref().map(str::as_bytes) == name
     {
         return Ok(Some(Arc::clone(known)));
     }
-    let text = |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-    let who = page.share(text(id)?, text(name)?);
+    let id = id.map(std::str::from_utf8).transpose()?;
+    let name = name.map(std::str::from_utf8).transpose()?;
+    let who = page.share(id, name);
     last.clone_from(&who);
     Ok(who)
 }
@@ -285,7 +291,65 @@ pub(crate) fn list(c: &Connection, q: &ListUploads) -> Result<UploadsPage, Error
 
 #[cfg(test)]
 mod tests {
-    use super::successor;
+    use super::{list, successor};
+    use dragoman_model::ListUploads;
+    use rusqlite::Connection;
+
+    /// A store holding `rows` (SQL value lists for key, initiated, upload_id, owner_id,
+    /// owner_name) in bucket `b`.
+    fn store_with(rows: &str) -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&c).unwrap();
+        c.execute_batch(&format!(
+            "INSERT INTO buckets VALUES ('b', 0);
+             INSERT INTO uploads(bucket, key, initiated, upload_id, owner_id, owner_name)
+             VALUES {rows};"
+        ))
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn identities_repeat_only_when_both_columns_match() {
+        let c = store_with(
+            "('b', X'61', 1, 'u1', 'me', 'Me'), ('b', X'62', 2, 'u2', 'me', 'Me'),
+             ('b', X'63', 3, 'u3', 'me', 'Other'), ('b', X'64', 4, 'u4', 'me', NULL),
+             ('b', X'65', 5, 'u5', NULL, NULL)",
+        );
+        let page = list(&c, &ListUploads::bucket("b")).unwrap();
+        let owners: Vec<_> = page
+            .uploads()
+            .map(|u| {
+                let o = u.owner.as_ref();
+                (
+                    o.and_then(|o| o.id.as_deref()),
+                    o.and_then(|o| o.display_name.as_deref()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                (Some("me"), Some("Me")),
+                (Some("me"), Some("Me")),
+                (Some("me"), Some("Other")),
+                (Some("me"), None),
+                (None, None),
+            ]
+        );
+    }
+
+    /// A damaged or foreign file must fail the listing, not pass as the owner before it.
+    #[test]
+    fn an_identity_column_that_is_not_text_is_refused() {
+        // (An integer would be stored as text: the column has TEXT affinity.)
+        for bad in ["X'6d65'", "CAST(X'FF' AS TEXT)"] {
+            let c = store_with(&format!(
+                "('b', X'61', 1, 'u1', 'me', 'Me'), ('b', X'62', 2, 'u2', {bad}, 'Me')"
+            ));
+            assert!(list(&c, &ListUploads::bucket("b")).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn successor_of_byte_strings() {
