@@ -179,7 +179,10 @@ fn read_upload<'a>(
     let (mut owner, mut initiator) = (None, None);
     let mut next = Next::Key;
     loop {
-        // The element S3 writes next, tried first as constants (see `Scanner::leaf`).
+        // The element S3 writes next, tried first as constants (see `Scanner::leaf`). Each
+        // arm repeats what the matching arm below does with its field: folding the two into
+        // one match on (field, how it was found) read 2.5 % more instructions per page and
+        // took 2-9 % longer in criterion, alternated three times.
         match next {
             Next::Key => {
                 if let Some(leaf) = scanner.leaf("<Key>", "</Key>") {
