@@ -51,14 +51,16 @@ def free_port():
 
 
 def cpu_seconds(pids):
-    total = 0.0
+    """User and kernel CPU seconds of the processes, apart."""
+    user = kernel = 0.0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+        kernel += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, kernel
 
 
 def children(pid):
@@ -380,13 +382,14 @@ rename = "page{page}"
                      "-p", ",".join(map(str, pids()))],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(0.5)  # perf attaches before the first request
-            cpu0 = cpu_seconds(pids())
+            user0, kernel0 = cpu_seconds(pids())
             done, rps, p50, p99 = wrk(url, headers, args.duration, args.connections)
-            cpu = cpu_seconds(pids()) - cpu0
+            user1, kernel1 = cpu_seconds(pids())
+            user, kernel = (user1 - user0) / done * 1e6, (kernel1 - kernel0) / done * 1e6
             if recorder:
                 recorder.send_signal(signal.SIGINT)
                 recorder.wait(timeout=60)
-            return (label, page, rps, p50, p99, cpu / done * 1e6)
+            return (label, page, rps, p50, p99, user + kernel, user, kernel)
 
         nginx_pids = lambda: [nginx_pid, *children(nginx_pid)]  # noqa: E731
         haproxy_pids = lambda: [haproxy.pid]  # noqa: E731
@@ -409,12 +412,19 @@ rename = "page{page}"
         print("| path | page | dragoman req/s | p50 ms | p99 ms | dragoman µs/req | nginx µs/req | haproxy µs/req "
               "| ÷ nginx | ÷ haproxy |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        for (label, page, rps, p50, p99, cpu), ng, hp in rows:
+        for (label, page, rps, p50, p99, cpu, *_), ng, hp in rows:
             n = f"{ng[5]:.1f}" if ng else "–"
             h = f"{hp[5]:.1f}" if hp else "–"
             rn = f"{cpu / ng[5]:.1f}" if ng else "–"
             rh = f"{cpu / hp[5]:.1f}" if hp else "–"
             print(f"| {label} | {page} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {cpu:.1f} | {n} | {h} | {rn} | {rh} |")
+        print("\nThe same CPU split into user and kernel time, µs per request (the kernel's share is "
+              "mostly the sockets: a proxy cannot go below two reads and two writes a request)\n")
+        print("| path | page | dragoman user | dragoman kernel | nginx user | nginx kernel |")
+        print("|---|---|---|---|---|---|")
+        for (label, page, *_, user, kernel), ng, _hp in rows:
+            nu, nk = (f"{ng[6]:.1f}", f"{ng[7]:.1f}") if ng else ("–", "–")
+            print(f"| {label} | {page} | {user:.1f} | {kernel:.1f} | {nu} | {nk} |")
         print("\n| peer | page | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
         for (label, page, *_), ng, hp in rows:
             for p in (ng, hp):
