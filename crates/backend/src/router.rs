@@ -36,7 +36,7 @@ impl std::fmt::Debug for Route {
 
 impl Route {
     fn matches(&self, bucket: &str) -> bool {
-        glob_match::glob_match(&self.buckets, bucket)
+        dragoman_model::bucket_matches(&self.buckets, bucket)
     }
 
     fn backend_name(&self, bucket: &str) -> String {

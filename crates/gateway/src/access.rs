@@ -129,9 +129,11 @@ impl Access {
     }
 
     pub fn may_use(&self, principal: &Principal, bucket: &str) -> bool {
-        self.by_key
-            .get(&principal.access_key)
-            .is_some_and(|u| u.buckets.iter().any(|p| glob_match::glob_match(p, bucket)))
+        self.by_key.get(&principal.access_key).is_some_and(|u| {
+            u.buckets
+                .iter()
+                .any(|p| dragoman_model::bucket_matches(p, bucket))
+        })
     }
 
     /// Refuses a principal the bucket's patterns do not cover.

@@ -4,6 +4,7 @@
 //! wire formats never meet. Nothing here does I/O: the crate can be tested, fuzzed and reasoned
 //! about on its own.
 
+mod bucket_glob;
 mod error;
 mod listing;
 mod marker;
@@ -14,6 +15,7 @@ mod storage_class;
 mod timestamp;
 mod upload;
 
+pub use bucket_glob::bucket_matches;
 pub use error::{Error, SignatureMismatch};
 pub use listing::{
     Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, end_at_key_boundary,

@@ -124,7 +124,7 @@ pub async fn run(
         if opts
             .buckets
             .as_deref()
-            .is_some_and(|g| !glob_match::glob_match(g, &name))
+            .is_some_and(|g| !dragoman_model::bucket_matches(g, &name))
             || opts.backend.as_deref().is_some_and(|b| b != backend)
         {
             continue;
