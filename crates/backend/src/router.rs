@@ -56,7 +56,9 @@ impl Route {
                     .strip_suffix(post)?
                     .to_owned(),
                 // A fixed name: only a route for one literal bucket can be reversed.
-                None if t == backend_bucket && !self.buckets.contains(['*', '?', '[', '{']) => {
+                None if t == backend_bucket
+                    && dragoman_model::is_literal_pattern(&self.buckets) =>
+                {
                     self.buckets.clone()
                 }
                 None => return None,
@@ -411,5 +413,17 @@ mod tests {
         assert_eq!(r.caller_name("prod-logs-a-eu").as_deref(), Some("logs-a"));
         assert_eq!(r.caller_name("prod-other-eu"), None);
         assert_eq!(r.caller_name("logs-a"), None);
+        // A fixed name reverses only for a route of one literal bucket; "!logs" is every
+        // bucket but one.
+        let fixed = |buckets: &str| Route {
+            buckets: buckets.into(),
+            backend: store(&dir, "x"),
+            rename: Some("archive".into()),
+        };
+        assert_eq!(
+            fixed("logs").caller_name("archive").as_deref(),
+            Some("logs")
+        );
+        assert_eq!(fixed("!logs").caller_name("archive"), None);
     }
 }

@@ -15,7 +15,7 @@ mod storage_class;
 mod timestamp;
 mod upload;
 
-pub use bucket_glob::bucket_matches;
+pub use bucket_glob::{bucket_matches, is_literal_pattern};
 pub use error::{Error, SignatureMismatch};
 pub use listing::{
     Cursor, Entry, ListUploads, MAX_PAGE, UploadsPage, common_prefix, end_at_key_boundary,
