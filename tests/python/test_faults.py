@@ -151,3 +151,52 @@ def test_an_answer_past_max_response_bytes_is_refused_unread(front):
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 502
     # The reason is the bound, said in the log (the 4 KiB of braces are never parsed).
     assert "max_response_bytes" in front.log.read_text()
+
+
+def test_past_max_concurrency_a_caller_is_throttled_at_once_and_the_slot_comes_back(tmp_path):
+    """One request slot, held by a call to a silent backend: a second caller gets its dialect's
+    throttle answer at once (not a queue, not a hang), and once the slot is back it is served."""
+    silent = serve_forever(None)
+    route = f"""
+[backends.silent]
+kind = "bos"
+endpoint = "http://127.0.0.1:{silent.getsockname()[1]}"
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+timeout_secs = 2
+max_retries = 0
+
+[[routes]]
+buckets = "silent-bucket"
+backend = "silent"
+"""
+    gw = Dragoman(tmp_path, route, env={"DRAGOMAN_SERVER__MAX_CONCURRENCY": "1"}).start()
+    try:
+        s3 = gw.client()
+        s3.create_bucket(Bucket="open-bucket")
+        held = {}
+
+        def hold():
+            try:
+                s3.list_multipart_uploads(Bucket="silent-bucket")
+            except ClientError as e:
+                held["status"] = e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        time.sleep(0.5)  # the holder is waiting on the silent backend
+        started = time.monotonic()
+        with pytest.raises(ClientError) as e:
+            s3.list_multipart_uploads(Bucket="open-bucket")
+        assert time.monotonic() - started < 0.5
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert e.value.response["Error"]["Code"] == "SlowDown"
+        with pytest.raises(BceHttpClientError) as b:
+            gw.bos().list_multipart_uploads("open-bucket")
+        assert b.value.last_error.status_code == 503
+        holder.join(timeout=10)
+        assert held == {"status": 504}
+        assert s3.list_multipart_uploads(Bucket="open-bucket")["IsTruncated"] is False
+    finally:
+        assert gw.stop() == 0, gw.log.read_text()
+        silent.close()

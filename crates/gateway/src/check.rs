@@ -7,8 +7,8 @@
 //! (Five checks stand on every request's path; the clone of the stack below each one and a
 //! boxed future apiece were measured in `tests/load/peers.py --instructions`, see
 //! BENCHMARKS.md.) A refused request leaves the inner service polled ready but not called;
-//! nothing below a check reserves capacity in `poll_ready` except the concurrency limit,
-//! whose permit goes back when the per-request clone above it is dropped.
+//! nothing below a check reserves capacity in `poll_ready` (the concurrency limit takes its
+//! slot in `call`, `shed.rs`), so nothing is held by the refusal.
 
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};

@@ -31,13 +31,11 @@ impl std::fmt::Debug for Payload {
     }
 }
 
-/// The address the request's connection came from (set by the listener).
+/// The connection a request came over (set by the listener): where from, and whether it
+/// is TLS. One value for both, since every request gets it.
 #[derive(Clone, Copy, Debug)]
-pub struct ClientAddr(pub std::net::SocketAddr);
-
-/// Whether the request's connection is TLS (set by the listener).
-#[derive(Clone, Copy, Debug)]
-pub struct Transport {
+pub struct Peer {
+    pub addr: std::net::SocketAddr,
     pub tls: bool,
 }
 

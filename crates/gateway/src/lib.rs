@@ -9,6 +9,7 @@ mod access;
 mod admin;
 mod auth;
 mod check;
+mod connection;
 mod context;
 mod decode;
 mod detect;
@@ -22,6 +23,7 @@ mod request_id;
 mod respond;
 mod secure;
 mod server;
+mod shed;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -38,7 +40,7 @@ pub use access::{Access, User};
 pub use admin::{Admin, SweepHook, serve_admin};
 pub use auth::{Authenticate, Authorize};
 pub use check::{Check, CheckLayer};
-pub use context::{Body, Caller, ClientAddr, Payload, Transport, full};
+pub use context::{Body, Caller, Payload, Peer, full};
 pub use decode::Decode;
 pub use detect::DetectLayer;
 pub use dispatch::Dispatch;
@@ -49,6 +51,7 @@ pub use request_id::{RequestId, RequestIdLayer, TraceParent};
 pub use respond::{RespondLayer, canonical};
 pub use secure::RequireTls;
 pub use server::{Readiness, ServerConfig, serve};
+pub use shed::ShedLayer;
 
 /// What the request path needs besides the router.
 #[derive(Clone, Debug)]
@@ -95,8 +98,7 @@ where
         // streams instead, bounded in silence.
         .layer(ReadBodyLayer::new(config.limits))
         // Overload answers at once (503 SlowDown or the dialect's equivalent).
-        .load_shed()
-        .concurrency_limit(config.max_concurrency.max(1))
+        .layer(ShedLayer::new(config.max_concurrency))
         // A dialect's own routes (Qumulo's login).
         .layer(LocalRouteLayer::new(Arc::clone(&access)))
         .layer(CheckLayer::new(Authenticate {

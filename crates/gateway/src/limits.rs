@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use dragoman_model::Error;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
 use http::Request;
 use http::request::Parts;
 use http_body_util::{BodyExt, Limited};
@@ -129,23 +129,29 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+    type Future = Either<S::Future, BoxFuture<'static, Result<S::Response, BoxError>>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let limits = self.limits;
+        let (parts, body) = req.into_parts();
+        // A forwarded body streams, and an absent one (every listing) has nothing to wait
+        // for: both go on at once, with no timer and no clone of the stack below.
+        if matches!(parts.extensions.get::<Decoded>(), Some(Decoded::Forward(_))) {
+            let body = Payload::Streamed(IdleTimeout::new(body, limits.body_read_timeout).boxed());
+            return Either::Left(self.inner.call(Request::from_parts(parts, body)));
+        }
+        if body.is_end_stream() {
+            let body = Payload::Read(Bytes::new());
+            return Either::Left(self.inner.call(Request::from_parts(parts, body)));
+        }
         let inner = self.inner.clone();
-        Box::pin(async move {
-            let (parts, body) = req.into_parts();
-            let body = if matches!(parts.extensions.get::<Decoded>(), Some(Decoded::Forward(_))) {
-                Payload::Streamed(IdleTimeout::new(body, limits.body_read_timeout).boxed())
-            } else {
-                Payload::Read(read_body(body, limits).await?)
-            };
+        Either::Right(Box::pin(async move {
+            let body = Payload::Read(read_body(body, limits).await?);
             inner.oneshot(Request::from_parts(parts, body)).await
-        })
+        }))
     }
 }

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use tower::{BoxError, Layer, Service};
 
 use crate::Access;
-use crate::context::{Body, Caller, ClientAddr, Decoded, Payload, full};
+use crate::context::{Body, Caller, Decoded, Payload, Peer, full};
 
 #[derive(Clone, Debug)]
 pub struct LocalRouteLayer {
@@ -76,7 +76,7 @@ where
                         directory: &*self.access,
                         now: dragoman_backend::http::now(),
                         meta: &c.meta,
-                        peer: parts.extensions.get::<ClientAddr>().map(|a| a.0.ip()),
+                        peer: parts.extensions.get::<Peer>().map(|p| p.addr.ip()),
                     },
                 )
                 .map(|r| r.map(full)),

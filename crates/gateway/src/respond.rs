@@ -18,7 +18,7 @@ use dragoman_model::Error;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use http::{Method, Request, Response};
-use tower::{BoxError, Layer, Service, ServiceExt};
+use tower::{BoxError, Layer, Service};
 
 use crate::context::{Body, Caller, Notes, full, notes};
 use crate::request_id::TraceParent;
@@ -41,6 +41,7 @@ impl<S> Layer<S> for RespondLayer {
         Respond {
             inner,
             metrics: self.metrics.clone(),
+            not_ready: None,
         }
     }
 }
@@ -49,6 +50,9 @@ impl<S> Layer<S> for RespondLayer {
 pub struct Respond<S> {
     inner: S,
     metrics: Metrics,
+    /// The inner service's readiness failure, answered as the next request's error (this
+    /// layer's own error type is `Infallible`: every error is a response).
+    not_ready: Option<Error>,
 }
 
 /// Any error an inner layer can return, as the canonical error the caller will see.
@@ -81,10 +85,18 @@ where
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // Inner readiness is taken per request (oneshot below), so that an inner layer that
-        // is not ready (load shedding) becomes that request's error, rendered here.
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        if self.not_ready.is_some() {
+            return Poll::Ready(Ok(()));
+        }
+        match self.inner.poll_ready(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => {
+                self.not_ready = Some(canonical(e));
+                Poll::Ready(Ok(()))
+            }
+        }
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
@@ -96,9 +108,17 @@ where
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let in_flight = self.metrics.in_flight();
         let metrics = self.metrics.clone();
-        let inner = self.inner.clone();
+        // The call itself may panic as well as its future: both are caught.
+        let called = match self.not_ready.take() {
+            None => std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))).map(Ok),
+            Some(e) => Ok(Err(e)),
+        };
         Box::pin(async move {
-            let outcome = AssertUnwindSafe(inner.oneshot(req)).catch_unwind().await;
+            let outcome = match called {
+                Ok(Ok(fut)) => AssertUnwindSafe(fut).catch_unwind().await,
+                Ok(Err(e)) => Ok(Err(BoxError::from(e))),
+                Err(panic) => Err(panic),
+            };
             let failure = match outcome {
                 Ok(Ok(resp)) => Ok(resp),
                 Ok(Err(e)) => Err(canonical(e)),

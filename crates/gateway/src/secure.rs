@@ -9,7 +9,7 @@ use dragoman_model::Error;
 use http::request::Parts;
 
 use crate::check::Check;
-use crate::context::{Caller, Transport};
+use crate::context::{Caller, Peer};
 
 /// The dialects whose credentials must come over TLS (empty: none).
 #[derive(Clone, Debug, Default)]
@@ -39,7 +39,7 @@ fn carries_credentials(parts: &Parts) -> bool {
 
 impl<B> Check<B> for RequireTls {
     fn check(&self, parts: &mut Parts, _body: &B) -> Result<(), Error> {
-        let plain = parts.extensions.get::<Transport>().is_some_and(|t| !t.tls);
+        let plain = parts.extensions.get::<Peer>().is_some_and(|p| !p.tls);
         let required = parts
             .extensions
             .get::<Caller>()

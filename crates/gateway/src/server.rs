@@ -7,7 +7,6 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::Body;
+use crate::connection::PerConnection;
 
 /// Whether the process should receive traffic: false once shutdown begins, so that
 /// `/readyz` fails before the listener closes and load balancers move on first.
@@ -81,7 +81,7 @@ async fn starts_tls(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
 /// Serves one connection, plain or TLS, through the stack, watched for graceful shutdown.
 async fn serve_connection<I, S>(
     io: I,
-    stack: S,
+    stack: PerConnection<S>,
     watcher: Watcher,
     header_timeout: Duration,
 ) -> Result<(), hyper::Error>
@@ -101,26 +101,8 @@ where
         .header_read_timeout(header_timeout)
         .max_buf_size(MAX_BUF)
         .max_headers(MAX_HEADERS)
-        .serve_connection(TokioIo::new(io), TowerToHyperService::new(stack));
+        .serve_connection(TokioIo::new(io), stack);
     watcher.watch(conn).await
-}
-
-/// The stack for one connection: every request on it knows where it came from and whether
-/// it came over TLS.
-fn connection<S>(
-    stack: S,
-    peer: std::net::SocketAddr,
-    tls: bool,
-) -> tower::util::MapRequest<
-    S,
-    impl Fn(http::Request<hyper::body::Incoming>) -> http::Request<hyper::body::Incoming> + Clone,
-> {
-    tower::util::MapRequest::new(stack, move |mut r: http::Request<hyper::body::Incoming>| {
-        let ext = r.extensions_mut();
-        ext.insert(crate::context::ClientAddr(peer));
-        ext.insert(crate::context::Transport { tls });
-        r
-    })
 }
 
 /// Serves `stack` on `listener` until `shutdown` completes, then drains: readiness fails
@@ -190,7 +172,7 @@ where
                         Some(acceptor) if starts_tls(&stream, timeout).await => {
                             match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
                                 Ok(Ok(tls)) => {
-                                    let stack = connection(stack, peer, true);
+                                    let stack = PerConnection::new(stack, peer, true);
                                     serve_connection(tls, stack, watcher, timeout).await
                                 }
                                 Ok(Err(e)) => {
@@ -204,7 +186,7 @@ where
                             }
                         }
                         _ => {
-                            let stack = connection(stack, peer, false);
+                            let stack = PerConnection::new(stack, peer, false);
                             serve_connection(stream, stack, watcher, timeout).await
                         }
                     };
