@@ -15,6 +15,8 @@ use dragoman_dialect::StreamBody;
 use dragoman_model::Error;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
+
+use crate::http1_pool::{Http1Pool, SendError};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -62,10 +64,13 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 /// 940 / 916 µs before, 920 / 742 after).
 const READ_BUFFER_MAX: usize = 64 * 1024;
 
-/// A backend's connection pool. Cloning shares it.
+/// A backend's connections. Cloning shares them. Answers read whole go through
+/// [`Http1Pool`], driven by the request's own task; answers streamed to a caller through
+/// hyper-util's pooled client, whose connections run as tasks of their own.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     inner: Client<hyper_rustls::HttpsConnector<HttpConnector>, StreamBody>,
+    whole: Http1Pool,
 }
 
 /// Builds the client. Installs ring as the process's rustls provider if none is yet. It never
@@ -84,13 +89,19 @@ pub fn client(opts: &HttpOptions) -> Result<HttpClient, Error> {
         .https_or_http()
         .enable_http1()
         .wrap_connector(tcp);
+    let whole = Http1Pool::new(
+        connector.clone(),
+        opts.pool_idle_per_host,
+        POOL_IDLE,
+        READ_BUFFER_MAX,
+    );
     let inner = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(POOL_IDLE)
         .pool_max_idle_per_host(opts.pool_idle_per_host)
         .http1_max_buf_size(READ_BUFFER_MAX)
         .build(connector);
-    Ok(HttpClient { inner })
+    Ok(HttpClient { inner, whole })
 }
 
 fn tls_config(
@@ -315,51 +326,33 @@ pub async fn send(
 ) -> Result<(u16, Bytes), Error> {
     let mut req = req.map(|b| Full::new(b).map_err(|never| match never {}).boxed());
     prepare(&mut req)?;
-    let resp = client
-        .execute(req)
+    let whole = client
+        .whole
+        .send(req, max_response_bytes)
         .await
-        .map_err(|e| transport_error(backend, &e))?;
-    let status = resp.status().as_u16();
-    let too_large = || Error::BadBackendAnswer {
-        message: format!(
-            "{backend}: the answer is larger than max_response_bytes ({max_response_bytes})"
-        ),
-    };
-    let declared = resp
-        .headers()
-        .get(::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max_response_bytes as u64) {
-        return Err(too_large());
-    }
+        .map_err(|e| match e {
+            SendError::TooLarge(_) => Error::BadBackendAnswer {
+                message: format!(
+                    "{backend}: the answer is larger than max_response_bytes ({max_response_bytes})"
+                ),
+            },
+            e => transport_error(backend, &e),
+        })?;
     // Pieces are kept as they came and joined once at the end: a small answer is one piece,
     // handed on without a copy.
-    let mut body = resp.into_body();
-    let (mut pieces, mut total) = (Vec::<Bytes>::new(), 0usize);
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| transport_error(backend, &e))?;
-        // Trailers carry nothing dragoman reads.
-        if let Ok(chunk) = frame.into_data() {
-            total += chunk.len();
-            if total > max_response_bytes {
-                return Err(too_large());
-            }
-            pieces.push(chunk);
-        }
-    }
+    let mut pieces = whole.body;
     let body = match pieces.len() {
         0 => Bytes::new(),
         1 => pieces.pop().unwrap_or_default(),
         _ => {
-            let mut joined = bytes::BytesMut::with_capacity(total);
+            let mut joined = bytes::BytesMut::with_capacity(whole.len);
             for piece in &pieces {
                 joined.extend_from_slice(piece);
             }
             joined.freeze()
         }
     };
-    Ok((status, body))
+    Ok((whole.status, body))
 }
 
 /// The wall clock, for signing requests.

@@ -20,6 +20,7 @@ pub mod client;
 mod embedded;
 mod forward;
 pub mod http;
+mod http1_pool;
 mod markers;
 pub mod outbound;
 mod planner;
