@@ -47,11 +47,13 @@ impl Conn {
     }
 }
 
+/// An idle connection. Boxed: hyper's connection state is large, and a connection moves
+/// in and out of the list once per request.
 struct Idle {
     scheme: Scheme,
     authority: Authority,
     since: Instant,
-    conn: Conn,
+    conn: Box<Conn>,
 }
 
 /// Why a request got no answer.
@@ -144,7 +146,7 @@ impl Http1Pool {
 
     /// An idle connection to `scheme://authority` that is still open, the most recently
     /// used first (its buffers are warm, and the oldest age out).
-    fn take_idle(&self, scheme: &Scheme, authority: &Authority) -> Option<Conn> {
+    fn take_idle(&self, scheme: &Scheme, authority: &Authority) -> Option<Box<Conn>> {
         let now = Instant::now();
         let mut idle = self
             .inner
@@ -163,7 +165,7 @@ impl Http1Pool {
         None
     }
 
-    fn put_idle(&self, scheme: Scheme, authority: Authority, conn: Conn) {
+    fn put_idle(&self, scheme: Scheme, authority: Authority, conn: Box<Conn>) {
         let mut idle = self
             .inner
             .idle
@@ -181,7 +183,7 @@ impl Http1Pool {
         });
     }
 
-    async fn connect(&self, uri: Uri) -> Result<Conn, SendError> {
+    async fn connect(&self, uri: Uri) -> Result<Box<Conn>, SendError> {
         let io = self
             .inner
             .connector
@@ -193,7 +195,7 @@ impl Http1Pool {
             .max_buf_size(self.inner.read_buffer_max)
             .handshake(io)
             .await?;
-        Ok(Conn { sender, driver })
+        Ok(Box::new(Conn { sender, driver }))
     }
 
     /// Sends `req` (an absolute URI) and reads the whole answer, at most `max_body` bytes.
