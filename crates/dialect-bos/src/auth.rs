@@ -84,6 +84,61 @@ fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
     const_hex::encode(mac.finalize().into_bytes())
 }
 
+/// A signing key ready to sign with: HMAC keyed with the hex of
+/// HMAC-SHA256(secret, auth string prefix), its key schedule done.
+struct SigningMac {
+    secret: Box<str>,
+    prefix: String,
+    mac: Hmac<Sha256>,
+}
+
+thread_local! {
+    /// The last signing key of each secret this thread used. The prefix holds the second the
+    /// request was signed in, so a busy secret signs many requests with one key: the two
+    /// HMACs of its derivation and key schedule are done once per second, not per request.
+    static SIGNING_MACS: std::cell::RefCell<Vec<SigningMac>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many secrets a thread keeps a key for; past that, the oldest goes.
+const CACHED_SECRETS: usize = 16;
+
+/// The hex signature of `canonical` under the signing key of `secret` and `prefix`
+/// (`bce-auth-v1/{accessKeyId}/{timestamp}/{expiration}`).
+fn signature(secret: &str, prefix: &str, canonical: &str) -> String {
+    let mut mac = SIGNING_MACS.with_borrow_mut(|macs| {
+        if let Some(m) = macs
+            .iter()
+            .find(|m| &*m.secret == secret && m.prefix == prefix)
+        {
+            return m.mac.clone();
+        }
+        let key = hmac_hex(secret.as_bytes(), prefix.as_bytes());
+        let Ok(mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
+            unreachable!("HMAC takes keys of any length")
+        };
+        match macs.iter_mut().find(|m| &*m.secret == secret) {
+            Some(m) => {
+                m.prefix = prefix.to_owned();
+                m.mac = mac.clone();
+            }
+            None => {
+                if macs.len() == CACHED_SECRETS {
+                    macs.remove(0);
+                }
+                macs.push(SigningMac {
+                    secret: secret.into(),
+                    prefix: prefix.to_owned(),
+                    mac: mac.clone(),
+                });
+            }
+        }
+        mac
+    });
+    mac.update(canonical.as_bytes());
+    const_hex::encode(mac.finalize().into_bytes())
+}
+
 fn is_default_signed(name: &str) -> bool {
     matches!(
         name,
@@ -228,9 +283,8 @@ pub fn sign(
         signature: String::new(),
     };
     let prefix = auth.prefix();
-    let signing_key = hmac_hex(secret_key.as_bytes(), prefix.as_bytes());
     let canonical = canonical_request(parts, signed_headers, false);
-    let signature = hmac_hex(signing_key.as_bytes(), canonical.as_bytes());
+    let signature = signature(secret_key, &prefix, &canonical);
     [&prefix, "/", &signed_headers.join(";"), "/", &signature].concat()
 }
 
@@ -314,9 +368,8 @@ pub fn verify(
     let secret = secret_of(&auth.access_key).ok_or_else(|| Error::UnknownAccessKey {
         access_key: auth.access_key.clone(),
     })?;
-    let signing_key = hmac_hex(secret.as_bytes(), auth.prefix().as_bytes());
     let canonical = canonical_request(parts, &auth.signed_headers, query_form);
-    let expected = hmac_hex(signing_key.as_bytes(), canonical.as_bytes());
+    let expected = signature(&secret, &auth.prefix(), &canonical);
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         Ok(Some(auth.access_key))
     } else {
@@ -629,6 +682,32 @@ mod tests {
             "GET\n/dir/a%20b.txt\n\nhost:mybucket.bj.bcebos.com"
         );
         assert_eq!(verify(&v5, &secret, now()), Ok(Some(AK.to_owned())));
+    }
+
+    #[test]
+    fn cached_signing_keys_sign_as_a_fresh_derivation_does() {
+        // Secrets and seconds interleaved, repeated, and more secrets than the cache keeps:
+        // every signature is the one derived from scratch.
+        let fresh = |secret: &str, prefix: &str, canonical: &str| {
+            hmac_hex(
+                hmac_hex(secret.as_bytes(), prefix.as_bytes()).as_bytes(),
+                canonical.as_bytes(),
+            )
+        };
+        for round in 0..3 {
+            for n in 0..(CACHED_SECRETS + 4) {
+                for second in ["2015-04-27T08:23:49Z", "2015-04-27T08:23:50Z"] {
+                    let secret = format!("secret-{}", n % (CACHED_SECRETS + 2));
+                    let prefix = format!("bce-auth-v1/{AK}/{second}/1800");
+                    let canonical = format!("GET\n/b\n\nhost:h{round}{n}");
+                    assert_eq!(
+                        signature(&secret, &prefix, &canonical),
+                        fresh(&secret, &prefix, &canonical),
+                        "{secret} {prefix}"
+                    );
+                }
+            }
+        }
     }
 
     fn signed(uri: &str, at: &str) -> Parts {
