@@ -107,7 +107,6 @@ where
         let head = req.method() == Method::HEAD;
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let in_flight = self.metrics.in_flight();
-        let metrics = self.metrics.clone();
         // The call itself may panic as well as its future: both are caught.
         let called = match self.not_ready.take() {
             None => std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))).map(Ok),
@@ -138,7 +137,6 @@ where
                 (Err(err), Some(resp)) => (resp, Some(err)),
                 (Err(err), None) => (plain_500(), Some(err)),
             };
-            drop(in_flight);
             let line = AccessLine {
                 caller: caller.as_ref(),
                 notes: &notes,
@@ -148,7 +146,7 @@ where
                 status: resp.status().as_u16(),
                 started,
             };
-            line.record(&metrics, err.as_ref());
+            line.record(in_flight.metrics(), err.as_ref());
             Ok(resp)
         })
     }

@@ -4,7 +4,10 @@
 //! configured name), so no caller-controlled value (bucket, key, credential) can become a
 //! label: the type system keeps cardinality bounded and secrets out.
 
+mod cached;
+
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -69,6 +72,9 @@ pub struct Metrics {
 }
 
 struct Inner {
+    /// Tells this registry's handles apart in the per-thread cache (an address could be
+    /// reused by a later registry; an id is not).
+    id: u64,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -173,8 +179,10 @@ impl Metrics {
             })
             .set(1);
         registry.register("build_info", "dragoman's version", build);
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 registry,
                 requests,
                 request_seconds,
@@ -206,24 +214,35 @@ impl Metrics {
         status: u16,
         took: Duration,
     ) {
-        self.inner
-            .requests
-            .get_or_create(&RequestLabels {
-                dialect,
-                operation,
-                status,
-            })
-            .inc();
-        self.inner
-            .request_seconds
-            .get_or_create(&RouteLabels { dialect, operation })
-            .observe(took.as_secs_f64());
+        let create = || {
+            let count = self
+                .inner
+                .requests
+                .get_or_create(&RequestLabels {
+                    dialect,
+                    operation,
+                    status,
+                })
+                .clone();
+            let seconds = self
+                .inner
+                .request_seconds
+                .get_or_create(&RouteLabels { dialect, operation })
+                .clone();
+            (count, seconds)
+        };
+        let id = self.inner.id;
+        cached::request(id, dialect, operation, status, create, |count, seconds| {
+            count.inc();
+            seconds.observe(took.as_secs_f64());
+        });
     }
 
-    /// Counts a request in flight until the guard drops.
+    /// Counts a request in flight until the guard drops. The guard holds the metrics, for
+    /// recording the request once it is answered.
     pub fn in_flight(&self) -> InFlight {
         self.inner.in_flight.inc();
-        InFlight(self.inner.in_flight.clone())
+        InFlight(self.clone())
     }
 
     pub fn backend_call(
@@ -233,21 +252,31 @@ impl Metrics {
         outcome: &'static str,
         took: Duration,
     ) {
-        self.inner
-            .calls
-            .get_or_create(&CallLabels {
-                backend: Arc::clone(backend),
-                call,
-                outcome,
-            })
-            .inc();
-        self.inner
-            .call_seconds
-            .get_or_create(&CallKindLabels {
-                backend: Arc::clone(backend),
-                call,
-            })
-            .observe(took.as_secs_f64());
+        let create = || {
+            let count = self
+                .inner
+                .calls
+                .get_or_create(&CallLabels {
+                    backend: Arc::clone(backend),
+                    call,
+                    outcome,
+                })
+                .clone();
+            let seconds = self
+                .inner
+                .call_seconds
+                .get_or_create(&CallKindLabels {
+                    backend: Arc::clone(backend),
+                    call,
+                })
+                .clone();
+            (count, seconds)
+        };
+        let id = self.inner.id;
+        cached::call(id, backend, call, outcome, create, |count, seconds| {
+            count.inc();
+            seconds.observe(took.as_secs_f64());
+        });
     }
 
     pub fn retry(&self, backend: &Arc<str>) {
@@ -296,11 +325,17 @@ impl Metrics {
 }
 
 /// Keeps `dragoman_requests_in_flight` up while alive.
-pub struct InFlight(Gauge);
+pub struct InFlight(Metrics);
+
+impl InFlight {
+    pub fn metrics(&self) -> &Metrics {
+        &self.0
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.dec();
+        self.0.inner.in_flight.dec();
     }
 }
 
@@ -334,5 +369,38 @@ mod tests {
         ));
         assert!(text.contains(r#"dragoman_build_info{version=""#));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn registries_on_one_thread_keep_their_own_series() {
+        // The per-thread handles are per registry: one registry's requests never show in
+        // another's, however the two interleave, and every one is counted.
+        let (a, b) = (Metrics::new(), Metrics::new());
+        let backend: Arc<str> = Arc::from("lake");
+        for _ in 0..3 {
+            a.request("s3", "list_uploads", 200, Duration::from_millis(1));
+            a.backend_call(&backend, "list_page", "ok", Duration::from_millis(1));
+        }
+        b.request("s3", "list_uploads", 200, Duration::from_millis(1));
+        let (a, b) = (a.render(), b.render());
+        let count =
+            r#"dragoman_requests_total{dialect="s3",operation="list_uploads",status="200"}"#;
+        assert!(a.contains(&format!("{count} 3")), "{a}");
+        assert!(b.contains(&format!("{count} 1")), "{b}");
+        assert!(a.contains(
+            r#"dragoman_backend_calls_total{backend="lake",call="list_page",outcome="ok"} 3"#
+        ));
+        assert!(!b.contains("lake"), "{b}");
+        // A new backend with the same name in a later registry starts from zero too.
+        let c = Metrics::new();
+        c.backend_call(
+            &Arc::from("lake"),
+            "list_page",
+            "ok",
+            Duration::from_millis(1),
+        );
+        assert!(c.render().contains(
+            r#"dragoman_backend_calls_total{backend="lake",call="list_page",outcome="ok"} 1"#
+        ));
     }
 }
