@@ -93,15 +93,17 @@ struct SigningMac {
 }
 
 thread_local! {
-    /// The last signing key of each secret this thread used. The prefix holds the second the
-    /// request was signed in, so a busy secret signs many requests with one key: the two
-    /// HMACs of its derivation and key schedule are done once per second, not per request.
+    /// The signing keys this thread used last. The prefix holds the second a request was
+    /// signed in, so a busy secret signs many requests with one key: the two HMACs of its
+    /// derivation and key schedule are done once per second and secret, not per request.
+    /// Keyed by secret and prefix, not by secret alone: a gateway may verify a caller's
+    /// signature and sign its own with the same secret in different seconds, alternately.
     static SIGNING_MACS: std::cell::RefCell<Vec<SigningMac>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// How many secrets a thread keeps a key for; past that, the oldest goes.
-const CACHED_SECRETS: usize = 16;
+/// How many keys a thread keeps; past that, the oldest goes.
+const CACHED_KEYS: usize = 16;
 
 /// The hex signature of `canonical` under the signing key of `secret` and `prefix`
 /// (`bce-auth-v1/{accessKeyId}/{timestamp}/{expiration}`).
@@ -109,7 +111,8 @@ fn signature(secret: &str, prefix: &str, canonical: &str) -> String {
     let mut mac = SIGNING_MACS.with_borrow_mut(|macs| {
         if let Some(m) = macs
             .iter()
-            .find(|m| &*m.secret == secret && m.prefix == prefix)
+            .rev()
+            .find(|m| m.prefix == prefix && &*m.secret == secret)
         {
             return m.mac.clone();
         }
@@ -117,22 +120,14 @@ fn signature(secret: &str, prefix: &str, canonical: &str) -> String {
         let Ok(mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
             unreachable!("HMAC takes keys of any length")
         };
-        match macs.iter_mut().find(|m| &*m.secret == secret) {
-            Some(m) => {
-                m.prefix = prefix.to_owned();
-                m.mac = mac.clone();
-            }
-            None => {
-                if macs.len() == CACHED_SECRETS {
-                    macs.remove(0);
-                }
-                macs.push(SigningMac {
-                    secret: secret.into(),
-                    prefix: prefix.to_owned(),
-                    mac: mac.clone(),
-                });
-            }
+        if macs.len() == CACHED_KEYS {
+            macs.remove(0);
         }
+        macs.push(SigningMac {
+            secret: secret.into(),
+            prefix: prefix.to_owned(),
+            mac: mac.clone(),
+        });
         mac
     });
     mac.update(canonical.as_bytes());
@@ -695,9 +690,9 @@ mod tests {
             )
         };
         for round in 0..3 {
-            for n in 0..(CACHED_SECRETS + 4) {
+            for n in 0..(CACHED_KEYS + 4) {
                 for second in ["2015-04-27T08:23:49Z", "2015-04-27T08:23:50Z"] {
-                    let secret = format!("secret-{}", n % (CACHED_SECRETS + 2));
+                    let secret = format!("secret-{}", n % (CACHED_KEYS / 2 + 2));
                     let prefix = format!("bce-auth-v1/{AK}/{second}/1800");
                     let canonical = format!("GET\n/b\n\nhost:h{round}{n}");
                     assert_eq!(
