@@ -377,6 +377,10 @@ mod tests {
     use super::*;
 
     fn pool() -> Http1Pool {
+        pool_idle_for(Duration::from_secs(90))
+    }
+
+    fn pool_idle_for(idle_timeout: Duration) -> Http1Pool {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let tls = rustls::ClientConfig::builder()
             .with_root_certificates(rustls::RootCertStore::empty())
@@ -388,7 +392,11 @@ mod tests {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
-        Http1Pool::new(connector, 4, Duration::from_secs(90), 64 * 1024)
+        Http1Pool::new(connector, 4, idle_timeout, 64 * 1024)
+    }
+
+    fn idle_count(pool: &Http1Pool) -> usize {
+        pool.inner.idle.lock().unwrap().len()
     }
 
     fn get(uri: &str) -> Request<StreamBody> {
@@ -560,5 +568,25 @@ mod tests {
             matches!(err, SendError::Http(_) | SendError::Closed),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn idle_connections_past_their_time_are_closed_without_a_request() {
+        // A quiet backend is not left holding sockets: the background reaper closes an idle
+        // connection once it has been idle for the pool's idle timeout, with no new request.
+        let (port, conns, _) = server(usize::MAX, ok).await;
+        let pool = pool_idle_for(Duration::from_secs(1));
+        let uri = format!("http://127.0.0.1:{port}/b");
+        pool.send(get(&uri), 1024).await.unwrap();
+        assert_eq!(idle_count(&pool), 1);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while idle_count(&pool) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(idle_count(&pool), 0);
+        // The next request opens a new connection and is served.
+        let w = pool.send(get(&uri), 1024).await.unwrap();
+        assert_eq!(body_text(&w), "answer 1");
+        assert_eq!(conns.load(Ordering::SeqCst), 2);
     }
 }
