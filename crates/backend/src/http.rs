@@ -15,8 +15,6 @@ use dragoman_dialect::StreamBody;
 use dragoman_model::Error;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-
-use crate::http1_pool::{Http1Pool, SendError};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -24,6 +22,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+
+use crate::http1_pool::{Http1Pool, SendError};
 
 /// Connection settings of one remote backend.
 #[derive(Clone, Debug)]

@@ -56,6 +56,17 @@ struct Idle {
     conn: Box<Conn>,
 }
 
+impl Idle {
+    fn is_for(&self, scheme: &Scheme, authority: &Authority) -> bool {
+        self.authority == *authority && self.scheme == *scheme
+    }
+
+    /// Whether it may serve another request: within its idle time and still open.
+    fn is_usable(&mut self, now: Instant, idle_timeout: Duration) -> bool {
+        now.duration_since(self.since) < idle_timeout && !self.conn.is_dead()
+    }
+}
+
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SendError {
@@ -137,9 +148,7 @@ impl Http1Pool {
                 let Some(inner) = weak.upgrade() else { return };
                 let now = Instant::now();
                 let mut idle = inner.idle.lock().unwrap_or_else(PoisonError::into_inner);
-                idle.retain_mut(|i| {
-                    now.duration_since(i.since) < inner.idle_timeout && !i.conn.is_dead()
-                });
+                idle.retain_mut(|i| i.is_usable(now, inner.idle_timeout));
             }
         });
     }
@@ -153,12 +162,9 @@ impl Http1Pool {
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        while let Some(at) = idle
-            .iter()
-            .rposition(|i| i.authority == *authority && i.scheme == *scheme)
-        {
+        while let Some(at) = idle.iter().rposition(|i| i.is_for(scheme, authority)) {
             let mut found = idle.swap_remove(at);
-            if now.duration_since(found.since) < self.inner.idle_timeout && !found.conn.is_dead() {
+            if found.is_usable(now, self.inner.idle_timeout) {
                 return Some(found.conn);
             }
         }
@@ -171,7 +177,10 @@ impl Http1Pool {
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let same = idle.iter().filter(|i| i.authority == authority).count();
+        let same = idle
+            .iter()
+            .filter(|i| i.is_for(&scheme, &authority))
+            .count();
         if same >= self.inner.max_idle {
             return; // dropped: closed
         }

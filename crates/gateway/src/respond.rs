@@ -59,9 +59,7 @@ pub struct Respond<S> {
 pub fn canonical(e: BoxError) -> Error {
     match e.downcast::<Error>() {
         Ok(e) => *e,
-        Err(e) if e.is::<tower::load_shed::error::Overloaded>() => Error::Throttled {
-            message: "dragoman is serving as many requests as it may; please retry".into(),
-        },
+        Err(e) if e.is::<tower::load_shed::error::Overloaded>() => crate::shed::overloaded(),
         Err(e) if e.is::<tower::timeout::error::Elapsed>() => Error::BackendTimeout,
         Err(e) => Error::internal(e.to_string()),
     }
@@ -77,7 +75,7 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 
 impl<S, B> Service<Request<B>> for Respond<S>
 where
-    S: Service<Request<B>, Response = Response<Body>, Error = BoxError> + Clone + Send + 'static,
+    S: Service<Request<B>, Response = Response<Body>, Error = BoxError> + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {

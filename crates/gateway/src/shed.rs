@@ -47,11 +47,10 @@ pub struct Shed<S> {
 }
 
 /// The error a request gets when every slot is taken.
-fn overloaded() -> BoxError {
+pub(crate) fn overloaded() -> Error {
     Error::Throttled {
         message: "dragoman is serving as many requests as it may; please retry".into(),
     }
-    .into()
 }
 
 impl<S, R> Service<R> for Shed<S>
@@ -99,7 +98,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             SlottedProj::Running { inner, .. } => inner.poll(cx),
-            SlottedProj::Refused => Poll::Ready(Err(overloaded())),
+            SlottedProj::Refused => Poll::Ready(Err(overloaded().into())),
         }
     }
 }

@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
@@ -19,32 +20,69 @@ use prometheus_client::metrics::histogram::Histogram;
 /// few and fixed, so this only bounds a misuse).
 const MAX: usize = 256;
 
-struct RequestHandle {
+/// A thread's handle to one label set's counter and histogram in one registry.
+struct Handle<K> {
     registry: u64,
+    key: K,
+    count: Counter,
+    seconds: Histogram,
+}
+
+struct RequestKey {
     dialect: &'static str,
     operation: &'static str,
     status: u16,
-    count: Counter,
-    seconds: Histogram,
 }
 
-struct CallHandle {
-    registry: u64,
+struct CallKey {
     backend: Arc<str>,
     call: &'static str,
     outcome: &'static str,
-    count: Counter,
-    seconds: Histogram,
 }
 
+type Handles<K> = RefCell<Vec<Handle<K>>>;
+
 thread_local! {
-    static REQUESTS: RefCell<Vec<RequestHandle>> = const { RefCell::new(Vec::new()) };
-    static CALLS: RefCell<Vec<CallHandle>> = const { RefCell::new(Vec::new()) };
+    static REQUESTS: Handles<RequestKey> = const { RefCell::new(Vec::new()) };
+    static CALLS: Handles<CallKey> = const { RefCell::new(Vec::new()) };
 }
 
 /// The same static string: the same address and length (so the same text).
 fn same(a: &'static str, b: &'static str) -> bool {
     std::ptr::eq(a, b)
+}
+
+/// Records through this thread's handle for the label set `matches` finds, creating it
+/// (`key`, `create`) the first time. The key is built only then: building it for a lookup
+/// would clone a backend's name.
+fn record_with<K: 'static>(
+    cache: &'static LocalKey<Handles<K>>,
+    registry: u64,
+    matches: impl Fn(&K) -> bool,
+    key: impl FnOnce() -> K,
+    create: impl FnOnce() -> (Counter, Histogram),
+    record: impl FnOnce(&Counter, &Histogram),
+) {
+    cache.with_borrow_mut(|handles| {
+        if let Some(h) = handles
+            .iter()
+            .rev()
+            .find(|h| h.registry == registry && matches(&h.key))
+        {
+            return record(&h.count, &h.seconds);
+        }
+        let (count, seconds) = create();
+        record(&count, &seconds);
+        if handles.len() == MAX {
+            handles.clear();
+        }
+        handles.push(Handle {
+            registry,
+            key: key(),
+            count,
+            seconds,
+        });
+    })
 }
 
 pub(crate) fn request(
@@ -55,29 +93,15 @@ pub(crate) fn request(
     create: impl FnOnce() -> (Counter, Histogram),
     record: impl FnOnce(&Counter, &Histogram),
 ) {
-    REQUESTS.with_borrow_mut(|handles| {
-        if let Some(h) = handles.iter().rev().find(|h| {
-            h.registry == registry
-                && h.status == status
-                && same(h.operation, operation)
-                && same(h.dialect, dialect)
-        }) {
-            return record(&h.count, &h.seconds);
-        }
-        let (count, seconds) = create();
-        record(&count, &seconds);
-        if handles.len() == MAX {
-            handles.clear();
-        }
-        handles.push(RequestHandle {
-            registry,
-            dialect,
-            operation,
-            status,
-            count,
-            seconds,
-        });
-    })
+    let matches = |k: &RequestKey| {
+        k.status == status && same(k.operation, operation) && same(k.dialect, dialect)
+    };
+    let key = || RequestKey {
+        dialect,
+        operation,
+        status,
+    };
+    record_with(&REQUESTS, registry, matches, key, create, record);
 }
 
 pub(crate) fn call(
@@ -88,27 +112,12 @@ pub(crate) fn call(
     create: impl FnOnce() -> (Counter, Histogram),
     record: impl FnOnce(&Counter, &Histogram),
 ) {
-    CALLS.with_borrow_mut(|handles| {
-        if let Some(h) = handles.iter().rev().find(|h| {
-            h.registry == registry
-                && same(h.call, call)
-                && same(h.outcome, outcome)
-                && *h.backend == **backend
-        }) {
-            return record(&h.count, &h.seconds);
-        }
-        let (count, seconds) = create();
-        record(&count, &seconds);
-        if handles.len() == MAX {
-            handles.clear();
-        }
-        handles.push(CallHandle {
-            registry,
-            backend: Arc::clone(backend),
-            call,
-            outcome,
-            count,
-            seconds,
-        });
-    })
+    let matches =
+        |k: &CallKey| same(k.call, call) && same(k.outcome, outcome) && *k.backend == **backend;
+    let key = || CallKey {
+        backend: Arc::clone(backend),
+        call,
+        outcome,
+    };
+    record_with(&CALLS, registry, matches, key, create, record);
 }
