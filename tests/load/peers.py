@@ -206,6 +206,12 @@ def main():
     ap.add_argument("--keep-profiles", metavar="DIR",
                     help="with --instructions: keep each path's callgrind dumps in DIR, "
                          "for callgrind_annotate")
+    ap.add_argument("--floor", metavar="BIN",
+                    help="also measure this floor proxy (crates/backend/examples/floor_proxy.rs) "
+                         "in front of the same backend: dragoman's transport with none of its work")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="count system calls and context switches per request with `perf stat` "
+                         "(the counts include the half second before wrk starts)")
     ap.add_argument("--perf-record", metavar="DIR",
                     help="record each dragoman path's CPU run with `perf record` (sampled, real "
                          "CPU: SHA-NI and the kernel included, unlike callgrind) into DIR")
@@ -332,6 +338,15 @@ backend bos
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(haproxy)
         nginx_pid = int((work / "nginx-proxy.pid").read_text())
+        # The transport floor (crates/backend/examples/floor_proxy.rs): dragoman's runtime,
+        # server and client with none of its work, in front of the same static backend.
+        floors = {}
+        for kind in ("s3", "bos") if args.floor else ():
+            ports[f"floor_{kind}"] = free_port()
+            floors[kind] = subprocess.Popen(
+                [args.floor, f"127.0.0.1:{ports[f'floor_{kind}']}", f"http://127.0.0.1:{ports[f'static_{kind}']}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(floors[kind])
         time.sleep(0.5)
 
         # 4. dragoman in front of the static backend.
@@ -382,9 +397,23 @@ rename = "page{page}"
                      "-p", ",".join(map(str, pids()))],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(0.5)  # perf attaches before the first request
+            counter = None
+            if args.syscalls:
+                counter = subprocess.Popen(
+                    ["perf", "stat", "-x", ",", "-e", os.environ.get("PEERS_EVENTS", "raw_syscalls:sys_enter,context-switches"),
+                     "-p", ",".join(map(str, pids()))],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                time.sleep(0.5)
             user0, kernel0 = cpu_seconds(pids())
             done, rps, p50, p99 = wrk(url, headers, args.duration, args.connections)
             user1, kernel1 = cpu_seconds(pids())
+            if counter:
+                counter.send_signal(signal.SIGINT)
+                _, err = counter.communicate(timeout=30)
+                counts = {f[2]: float(f[0]) for f in (line.split(",") for line in err.splitlines())
+                          if len(f) > 2 and f[0].replace(".", "").isdigit()}
+                print(f"{label} page {page}: " + ", ".join(
+                    f"{k} {v / done:.2f}/req" for k, v in counts.items()), flush=True)
             user, kernel = (user1 - user0) / done * 1e6, (kernel1 - kernel0) / done * 1e6
             if recorder:
                 recorder.send_signal(signal.SIGINT)
@@ -397,7 +426,8 @@ rename = "page{page}"
             s3_qs = f"uploads&max-uploads={page}"
             peer = {}
             for kind in ("s3", "bos"):
-                for name, pids in (("nginx", nginx_pids), ("haproxy", haproxy_pids)):
+                floor = [("floor", lambda kind=kind: [floors[kind].pid])] if floors else []
+                for name, pids in [("nginx", nginx_pids), ("haproxy", haproxy_pids), *floor]:
                     url = f"http://127.0.0.1:{ports[f'{name}_{kind}']}/page{page}?{s3_qs}"
                     peer[(name, kind)] = measure(name, page, url, {}, pids)
             for label, kind, gw, url, headers in paths(front, store, page):
@@ -405,29 +435,39 @@ rename = "page{page}"
                     continue
                 r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid],
                             profile=True)
-                rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind))))
+                rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind)),
+                             peer.get(("floor", kind))))
 
         print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "
               "requests; nginx and haproxy proxy the same canned page\n")
         print("| path | page | dragoman req/s | p50 ms | p99 ms | dragoman µs/req | nginx µs/req | haproxy µs/req "
-              "| ÷ nginx | ÷ haproxy |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for (label, page, rps, p50, p99, cpu, *_), ng, hp in rows:
+              "| ÷ nginx | ÷ haproxy |" + (" floor µs/req | ÷ floor | floor ÷ nginx |" if floors else ""))
+        print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if floors else ""))
+        for (label, page, rps, p50, p99, cpu, *_), ng, hp, fl in rows:
             n = f"{ng[5]:.1f}" if ng else "–"
             h = f"{hp[5]:.1f}" if hp else "–"
             rn = f"{cpu / ng[5]:.1f}" if ng else "–"
             rh = f"{cpu / hp[5]:.1f}" if hp else "–"
-            print(f"| {label} | {page} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {cpu:.1f} | {n} | {h} | {rn} | {rh} |")
+            extra = ""
+            if floors:
+                extra = (f" {fl[5]:.1f} | {cpu / fl[5]:.2f} | {fl[5] / ng[5]:.2f} |" if fl and ng
+                         else " – | – | – |")
+            print(f"| {label} | {page} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {cpu:.1f} | {n} | {h} | {rn} | {rh} |"
+                  + extra)
         print("\nThe same CPU split into user and kernel time, µs per request (the kernel's share is "
               "mostly the sockets: a proxy cannot go below two reads and two writes a request)\n")
-        print("| path | page | dragoman user | dragoman kernel | nginx user | nginx kernel |")
-        print("|---|---|---|---|---|---|")
-        for (label, page, *_, user, kernel), ng, _hp in rows:
+        print("| path | page | dragoman user | dragoman kernel | nginx user | nginx kernel |"
+              + (" floor user | floor kernel |" if floors else ""))
+        print("|---|---|---|---|---|---|" + ("---|---|" if floors else ""))
+        for (label, page, *_, user, kernel), ng, _hp, fl in rows:
             nu, nk = (f"{ng[6]:.1f}", f"{ng[7]:.1f}") if ng else ("–", "–")
-            print(f"| {label} | {page} | {user:.1f} | {kernel:.1f} | {nu} | {nk} |")
+            extra = ""
+            if floors:
+                extra = f" {fl[6]:.1f} | {fl[7]:.1f} |" if fl else " – | – |"
+            print(f"| {label} | {page} | {user:.1f} | {kernel:.1f} | {nu} | {nk} |" + extra)
         print("\n| peer | page | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
-        for (label, page, *_), ng, hp in rows:
-            for p in (ng, hp):
+        for (label, page, *_), ng, hp, fl in rows:
+            for p in (ng, hp, fl):
                 if p and label.startswith("S3 -> S3") or p and label.startswith("BOS -> BOS"):
                     print(f"| {p[0]} ({'S3' if 'S3 -> S3' in label else 'BOS'} page) | {page} | {p[2]:.0f} | "
                           f"{p[3]:.2f} | {p[4]:.2f} |")

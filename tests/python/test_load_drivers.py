@@ -13,13 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_perf_peers_smoke():
+    # The floor proxy is built beside the binary (scripts/test builds it).
+    floor = ROOT / "target" / "debug" / "examples" / "floor_proxy"
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "peers.py"), "--bin", str(binary()),
-                          "--smoke"], capture_output=True, text=True, timeout=600,
+                          "--floor", str(floor), "--smoke"], capture_output=True, text=True, timeout=600,
                          env=dict(os.environ, RUST_LOG="warn"))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     for row in ("| BOS -> BOS | 10 |", "| S3 -> S3 | 1000 |", "| S3 -> embedded store | 1000 |",
-                "| dragoman S3 -> BOS | 1000 |", "| haproxy | 10 |"):
+                "| dragoman S3 -> BOS | 1000 |", "| haproxy | 10 |", "| floor (S3 page) | 1000 |"):
         assert row in out.stdout, out.stdout
+    # The floor answered (a floor that failed every request would show no rate, or a 502 page).
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| floor (BOS page) | 10 |"))
+    assert float(row.strip("| ").split(" | ")[2]) > 0, row
 
 
 def test_perf_peers_instructions_smoke():
