@@ -5,6 +5,7 @@
 //! its backend with a template (`prod-{bucket}`); names in answers and errors are turned back
 //! into the caller's, so a caller never sees a backend's naming.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -39,10 +40,10 @@ impl Route {
         dragoman_model::bucket_matches(&self.buckets, bucket)
     }
 
-    fn backend_name(&self, bucket: &str) -> String {
+    fn backend_name<'a>(&self, bucket: &'a str) -> Cow<'a, str> {
         match &self.rename {
-            Some(t) => t.replace("{bucket}", bucket),
-            None => bucket.to_owned(),
+            Some(t) => Cow::Owned(t.replace("{bucket}", bucket)),
+            None => Cow::Borrowed(bucket),
         }
     }
 
@@ -79,10 +80,11 @@ impl Router {
     }
 
     /// The backend for a caller's bucket and the bucket's name there.
-    fn resolve(&self, bucket: &str) -> (&Arc<dyn Backend>, String) {
+    /// The bucket's backend and the bucket's name there (borrowed when not renamed).
+    fn resolve<'a>(&self, bucket: &'a str) -> (&Arc<dyn Backend>, Cow<'a, str>) {
         match self.routes.iter().find(|r| r.matches(bucket)) {
             Some(r) => (&r.backend, r.backend_name(bucket)),
-            None => (&self.default, bucket.to_owned()),
+            None => (&self.default, Cow::Borrowed(bucket)),
         }
     }
 
@@ -139,13 +141,14 @@ impl Router {
     ) -> Result<(http::Response<StreamBody>, Option<(String, String)>), Error> {
         self.check_forward(dialect, &target, &call.method)?;
         let (backend, there) = self.resolve(&target.bucket);
-        call.bucket.clone_from(&there);
+        call.bucket.clear();
+        call.bucket.push_str(&there);
         call.copy_source_bucket = target
             .copy_source_bucket
             .as_deref()
-            .map(|b| self.resolve(b).1);
+            .map(|b| self.resolve(b).1.into_owned());
         let answer = backend.forward(call).await;
-        let renamed = (there != target.bucket).then(|| (there, target.bucket.clone()));
+        let renamed = (there != target.bucket).then(|| (there.into_owned(), target.bucket.clone()));
         match answer {
             Ok(resp) => Ok((resp, renamed)),
             Err(e) => Err(rename_error(e, &target.bucket)),
@@ -302,14 +305,21 @@ impl Backend for Router {
     }
 
     async fn execute(&self, op: Operation) -> Result<Outcome, Error> {
-        let Some(bucket) = op.bucket().map(str::to_owned) else {
+        let Some(bucket) = op.bucket() else {
             return match op {
                 Operation::ListBuckets => self.list_buckets().await,
                 other => self.default.execute(other).await,
             };
         };
-        let (backend, there) = self.resolve(&bucket);
-        rename_back(backend.execute(rename_op(op, there)).await, &bucket)
+        let (backend, there) = self.resolve(bucket);
+        match there {
+            // Not renamed: the operation goes as it is, and nothing needs its name back.
+            Cow::Borrowed(_) => backend.execute(op).await,
+            Cow::Owned(there) => {
+                let bucket = bucket.to_owned();
+                rename_back(backend.execute(rename_op(op, there)).await, &bucket)
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::S3Config;
-use crate::canonical::{ALGORITHM, canonical_request, signature, signing_key, string_to_sign};
+use crate::canonical::{ALGORITHM, canonical_request, sign_string, string_to_sign};
 const MAX_SKEW_SECS: i64 = 15 * 60;
 const MAX_PRESIGN_SECS: i64 = 604_800;
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -211,8 +211,7 @@ fn check(
     let canonical = canonical_request(parts, &signed, claim.signed_headers, payload_hash, q);
     let scope = [claim.date, "/", claim.region, "/s3/aws4_request"].concat();
     let string_to_sign = string_to_sign(claim.amz_date, &scope, &canonical);
-    let key = signing_key(&secret, claim.date, &config.region);
-    let expected = signature(&key, &string_to_sign);
+    let (key, expected) = sign_string(&secret, claim.date, &config.region, &string_to_sign);
     if bool::from(expected.as_bytes().ct_eq(claim.signature.as_bytes())) {
         if q {
             check_presign_window(parts, t, now)?;

@@ -39,11 +39,12 @@ pub struct Peer {
     pub tls: bool,
 }
 
-/// The caller's dialect and the request's ids written its way (set by detection).
+/// The caller's dialect and the request's ids written its way (set by detection). Four layers
+/// take their own copy, so the ids are shared rather than copied (two strings each time).
 #[derive(Clone)]
 pub struct Caller {
     pub dialect: Arc<dyn Dialect>,
-    pub meta: RequestMeta,
+    pub meta: Arc<RequestMeta>,
 }
 
 /// What inner layers found out, for the access log and metrics that Respond writes once the

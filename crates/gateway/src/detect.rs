@@ -57,7 +57,7 @@ where
             .copied()
             .unwrap_or_else(RequestId::random);
         let dialect = std::sync::Arc::clone(self.dialects.detect(&parts));
-        let meta = dialect.request_meta(id.0);
+        let meta = std::sync::Arc::new(dialect.request_meta(id.0));
         parts.extensions.insert(Caller { dialect, meta });
         self.inner.call(http::Request::from_parts(parts, body))
     }

@@ -95,15 +95,21 @@ impl QueryParams {
         let Some(raw) = raw else {
             return Ok(Self::default());
         };
+        // One allocation for a part without escapes (most are: `uploads`, `max-uploads=10`).
         let decode = |s: &str| -> Result<String, Error> {
-            let s = if plus == Plus::Space {
-                s.replace('+', " ")
+            let spaced;
+            let s = if plus == Plus::Space && s.contains('+') {
+                spaced = s.replace('+', " ");
+                spaced.as_str()
             } else {
-                s.to_owned()
+                s
             };
-            String::from_utf8(decode_bytes(&s)).map_err(|_| Error::InvalidUri {
-                message: "the query string is not valid UTF-8 once percent-decoded".into(),
-            })
+            match Cow::from(percent_decode(s.as_bytes())) {
+                Cow::Borrowed(_) => Ok(s.to_owned()),
+                Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|_| Error::InvalidUri {
+                    message: "the query string is not valid UTF-8 once percent-decoded".into(),
+                }),
+            }
         };
         let mut out = Vec::new();
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
@@ -215,6 +221,22 @@ mod tests {
         assert_eq!(bos.non_empty("max"), None);
         assert!(matches!(
             QueryParams::parse(Some("p=%FF"), Plus::Literal),
+            Err(Error::InvalidUri { .. })
+        ));
+    }
+
+    #[test]
+    fn an_escaped_plus_stays_a_plus_and_malformed_escapes_stay_as_they_are() {
+        let raw = Some("k=a%2Bb+c&bad=%zz+%4&%41+=1");
+        let s3 = QueryParams::parse(raw, Plus::Space).unwrap_or_default();
+        assert_eq!(s3.get("k"), Some("a+b c"));
+        assert_eq!(s3.get("bad"), Some("%zz %4"));
+        assert_eq!(s3.get("A "), Some("1"));
+        let bos = QueryParams::parse(raw, Plus::Literal).unwrap_or_default();
+        assert_eq!(bos.get("k"), Some("a+b+c"));
+        assert_eq!(bos.get("bad"), Some("%zz+%4"));
+        assert!(matches!(
+            QueryParams::parse(Some("p=a+%FF"), Plus::Space),
             Err(Error::InvalidUri { .. })
         ));
     }

@@ -66,7 +66,11 @@ async fn list_from(
                 max,
             })
             .await?;
-        let last = page.entries.last().map(Cursor::after_entry);
+        // Where to continue, needed only when another backend page follows.
+        let last = match page.truncated && room > 0 {
+            true => page.entries.last().map(Cursor::after_entry),
+            false => None,
+        };
         // A key marker equal to a common prefix lists the keys under it, which a prefix
         // cursor has passed.
         let passed = match &after {
