@@ -20,6 +20,11 @@ use sha2::{Digest, Sha256};
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
+/// The hex SHA-256 of no bytes: an empty body's payload hash, and a part of every chunk's
+/// string to sign.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// A query component as sent (`+` is a space), in canonical form.
 fn canonical_query_part(raw: &str) -> Cow<'_, str> {
     if raw.bytes().all(unreserved) {

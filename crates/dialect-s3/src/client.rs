@@ -127,8 +127,7 @@ pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> 
         .collect())
 }
 
-/// The hex SHA-256 of an empty body.
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+use crate::canonical::EMPTY_SHA256;
 
 /// Signs a request dragoman built with SigV4 (S3's settings: single URI encoding, no path
 /// normalisation, `x-amz-content-sha256`), by [`crate::canonical::sign_own`], which caches the

@@ -18,8 +18,7 @@ use http_body::{Body, Frame, SizeHint};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// SHA-256 of the empty string, which every chunk's string to sign carries.
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+use crate::canonical::EMPTY_SHA256;
 /// A chunk header (`<hex size>;chunk-signature=<64 hex>` and CRLF) is about 90 bytes.
 const MAX_CHUNK_HEADER: usize = 4096;
 /// The largest chunk held for verification. The SDKs send 64 KiB (Go, JavaScript) or
