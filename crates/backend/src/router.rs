@@ -79,8 +79,8 @@ impl Router {
         Self { routes, default }
     }
 
-    /// The backend for a caller's bucket and the bucket's name there.
-    /// The bucket's backend and the bucket's name there (borrowed when not renamed).
+    /// The backend for a caller's bucket and the bucket's name there (borrowed when the
+    /// route does not rename it).
     fn resolve<'a>(&self, bucket: &'a str) -> (&Arc<dyn Backend>, Cow<'a, str>) {
         match self.routes.iter().find(|r| r.matches(bucket)) {
             Some(r) => (&r.backend, r.backend_name(bucket)),

@@ -271,9 +271,10 @@ pub fn verify(
             return Ok(());
         }
         // Most verified requests are GETs: the digest of no body is a constant.
-        let computed = match body.is_empty() {
-            true => EMPTY_SHA256.to_owned(),
-            false => const_hex::encode(Sha256::digest(body)),
+        let computed = if body.is_empty() {
+            EMPTY_SHA256.to_owned()
+        } else {
+            const_hex::encode(Sha256::digest(body))
         };
         if computed.eq_ignore_ascii_case(claimed) {
             Ok(())

@@ -67,9 +67,10 @@ async fn list_from(
             })
             .await?;
         // Where to continue, needed only when another backend page follows.
-        let last = match page.truncated && room > 0 {
-            true => page.entries.last().map(Cursor::after_entry),
-            false => None,
+        let last = if page.truncated && room > 0 {
+            page.entries.last().map(Cursor::after_entry)
+        } else {
+            None
         };
         // A key marker equal to a common prefix lists the keys under it, which a prefix
         // cursor has passed.
