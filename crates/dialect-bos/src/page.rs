@@ -31,7 +31,8 @@ fn not_json(e: JsonError) -> Error {
 /// "uploads": [{"key", "uploadId", "owner": {"id", "displayName"}, "initiated",
 /// "storageClass"}]}`; any other field is skipped.
 pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
-    let text_body = std::str::from_utf8(body).map_err(|_| bad("BOS listing is not UTF-8"))?;
+    let text_body =
+        dragoman_wire::page_text(body).ok_or_else(|| bad("BOS listing is not UTF-8"))?;
     let mut r = JsonReader::new(text_body);
     let mut page = MarkerPage::default();
     let mut upload_marker = None;
@@ -265,6 +266,20 @@ mod tests {
             let read = parse_list(&respelled).unwrap_or_else(|e| panic!("{e}"));
             proptest::prop_assert_eq!(read.entries, entries);
         }
+    }
+
+    #[test]
+    fn a_page_that_is_not_utf8_is_a_bad_answer() {
+        let mut page =
+            br#"{"uploads":[{"key":"k","uploadId":"u","initiated":"2026-01-02T03:04:05Z"}]}"#
+                .to_vec();
+        assert!(parse_list(&page).is_ok());
+        page[20] = 0xff; // the key's one character
+        let err = parse_list(&page)
+            .err()
+            .map(|e| format!("{e:?}"))
+            .unwrap_or_default();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]

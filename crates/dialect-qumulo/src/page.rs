@@ -58,7 +58,8 @@ fn count(r: &mut JsonReader<'_>, what: &str) -> Result<Option<u64>, Error> {
 /// Reads one page: `{"uploads": [...], "paging": {"next": uri-or-null}}`. Both are required, as
 /// the API documents them; any other field is skipped.
 pub fn parse_page(body: &[u8]) -> Result<QumuloPage, Error> {
-    let text_body = std::str::from_utf8(body).map_err(|_| bad("Qumulo listing is not UTF-8"))?;
+    let text_body =
+        dragoman_wire::page_text(body).ok_or_else(|| bad("Qumulo listing is not UTF-8"))?;
     let mut r = JsonReader::new(text_body);
     let mut uploads = None;
     let mut next = None;
@@ -322,6 +323,19 @@ mod tests {
             let read = parse_page(&respelled).unwrap_or_else(|e| panic!("{e}"));
             proptest::prop_assert_eq!(read.uploads, uploads);
         }
+    }
+
+    #[test]
+    fn a_page_that_is_not_utf8_is_a_bad_answer() {
+        let mut page = br#"{"uploads":[{"id":"u","key":"k","initiated":"2026-01-02T03:04:05Z"}],"paging":{"next":null}}"#
+            .to_vec();
+        assert!(parse_page(&page).is_ok());
+        page[19] = 0xff; // the id's one character
+        let err = parse_page(&page)
+            .err()
+            .map(|e| format!("{e:?}"))
+            .unwrap_or_default();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]

@@ -105,7 +105,7 @@ struct BucketXml {
 
 /// Reads a `ListAllMyBucketsResult`.
 pub fn parse_buckets(body: &[u8]) -> Result<Vec<dragoman_model::Bucket>, Error> {
-    let text = std::str::from_utf8(body).map_err(|_| bad("S3 bucket list is not UTF-8"))?;
+    let text = dragoman_wire::page_text(body).ok_or_else(|| bad("S3 bucket list is not UTF-8"))?;
     if root_element(text) != Some("ListAllMyBucketsResult") {
         return Err(bad("S3 answered a bucket listing with another document"));
     }

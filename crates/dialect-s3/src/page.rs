@@ -47,7 +47,7 @@ fn skip_element(scanner: &mut Scanner<'_>) -> Result<(), Error> {
 /// Reads a `ListMultipartUploadsResult` into canonical entries and markers. Each element the
 /// page is made of has its own reader below, which consumes it through its end tag.
 pub fn parse_list(body: &[u8]) -> Result<MarkerPage, Error> {
-    let text = std::str::from_utf8(body).map_err(|_| bad("S3 listing is not UTF-8"))?;
+    let text = dragoman_wire::page_text(body).ok_or_else(|| bad("S3 listing is not UTF-8"))?;
     let mut scanner = Scanner::new(text);
     let mut identities = PageIdentities::default();
     let mut last_who = [None, None];
@@ -291,7 +291,7 @@ fn read_upload<'a>(
 /// One page of a `ListPartsResult`: the parts' total size, and the next part-number marker
 /// when the listing is truncated.
 pub fn parse_parts(body: &[u8]) -> Result<(u64, Option<u64>), Error> {
-    let text = std::str::from_utf8(body).map_err(|_| bad("S3 part listing is not UTF-8"))?;
+    let text = dragoman_wire::page_text(body).ok_or_else(|| bad("S3 part listing is not UTF-8"))?;
     let mut scanner = Scanner::new(text);
     let not_xml = |e: &str| bad(format!("S3 part listing is not well-formed XML: {e}"));
     let mut path: Vec<&str> = Vec::with_capacity(4);
