@@ -23,6 +23,7 @@ import argparse
 import http.server
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -216,6 +217,11 @@ def main():
                     help="record each dragoman path's CPU run with `perf record` (sampled, real "
                          "CPU: SHA-NI and the kernel included, unlike callgrind) into DIR")
     args = ap.parse_args()
+    if (args.syscalls or args.perf_record) and not shutil.which("perf"):
+        raise SystemExit("--syscalls and --perf-record need perf (Debian: linux-perf)")
+    if args.floor and not Path(args.floor).is_file():
+        raise SystemExit(f"no floor proxy at {args.floor}: "
+                         "cargo build --release -p dragoman-backend --example floor_proxy")
     if args.instructions:
         args.no_flood = True
     pages = [int(p) for p in args.pages.split(",")]
