@@ -7,10 +7,14 @@ use dragoman_model::{
     Bucket, Cursor, Entry, Error, ListUploads, Operation, Outcome, RequestMeta, UploadsPage,
 };
 use dragoman_wire::json::write_str;
-use http::{Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
-const JSON: &str = "application/json; charset=utf-8";
+// Made once: a `&str` given to the response builder is parsed and copied on every answer.
+const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-bce-request-id");
+const DEBUG_ID: HeaderName = HeaderName::from_static("x-bce-debug-id");
+const SERVER: HeaderValue = HeaderValue::from_static("BceBos");
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,9 +163,9 @@ struct BucketsJson<'a> {
 fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
     Response::builder()
         .status(status)
-        .header("x-bce-request-id", meta.request_id.as_str())
-        .header("x-bce-debug-id", meta.debug_id.as_str())
-        .header(header::SERVER, "BceBos")
+        .header(REQUEST_ID, meta.request_id.as_str())
+        .header(DEBUG_ID, meta.debug_id.as_str())
+        .header(header::SERVER, SERVER)
 }
 
 fn json_response(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use dragoman_model::{
     Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Timestamp, Upload, UploadsPage,
 };
-use http::{Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
 use crate::QumuloConfig;
@@ -168,17 +168,22 @@ pub(crate) struct LoginJson {
     pub bearer_token: String,
 }
 
+// Made once: a `&str` given to the response builder is parsed and copied on every answer.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const SERVER: HeaderValue = HeaderValue::from_static("dragoman");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// Every Qumulo answer: JSON, a request id, and never an `ETag` (the SDK asserts there is none).
 fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
     Response::builder()
         .status(status)
-        .header("x-request-id", meta.request_id.as_str())
-        .header(header::SERVER, "dragoman")
+        .header(REQUEST_ID, meta.request_id.as_str())
+        .header(header::SERVER, SERVER)
 }
 
 pub(crate) fn json(status: StatusCode, meta: &RequestMeta, body: Vec<u8>) -> Response<Bytes> {
     builder(status, meta)
-        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, JSON)
         .body(Bytes::from(body))
         .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }

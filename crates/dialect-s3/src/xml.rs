@@ -11,7 +11,7 @@ use bytes::Bytes;
 use dragoman_model::{
     Error, Identity, ListUploads, Operation, Outcome, RequestMeta, Upload, UploadsPage,
 };
-use http::{Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 
 use crate::encoding::url_encode_into;
 use crate::{encode_error, url_encode_key};
@@ -109,13 +109,20 @@ fn xml_chars(value: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+// Names and constant values made once: a `&str` given to the builder is parsed and copied
+// into a fresh allocation on every answer.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
+const ID_2: HeaderName = HeaderName::from_static("x-amz-id-2");
+const SERVER: HeaderValue = HeaderValue::from_static("dragoman");
+const XML: HeaderValue = HeaderValue::from_static("application/xml");
+
 /// Response headers every S3 answer carries.
 pub(crate) fn builder(status: StatusCode, meta: &RequestMeta) -> http::response::Builder {
     Response::builder()
         .status(status)
-        .header("x-amz-request-id", meta.request_id.as_str())
-        .header("x-amz-id-2", meta.debug_id.as_str())
-        .header(header::SERVER, "dragoman")
+        .header(REQUEST_ID, meta.request_id.as_str())
+        .header(ID_2, meta.debug_id.as_str())
+        .header(header::SERVER, SERVER)
 }
 
 pub(crate) fn xml_response(
@@ -124,7 +131,7 @@ pub(crate) fn xml_response(
     body: String,
 ) -> Response<Bytes> {
     builder(status, meta)
-        .header(header::CONTENT_TYPE, "application/xml")
+        .header(header::CONTENT_TYPE, XML)
         .body(Bytes::from(body))
         .unwrap_or_else(|_| dragoman_dialect::unbuildable())
 }
