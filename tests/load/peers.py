@@ -76,6 +76,21 @@ def status(pid, field):
     return 0
 
 
+def median_round(runs):
+    """A path's rounds -> (the round with the median dragoman ÷ nginx, (lowest, highest) ÷ nginx).
+
+    One whole round is reported, not a median of each column apart, so that every figure in a
+    row comes from the same minute. A path without an nginx peer (the embedded store) takes its
+    median round by its own CPU per request."""
+    def ratio(run):
+        r, ng = run[0], run[1]
+        return r[5] / ng[5] if ng else r[5]
+    ordered = sorted(runs, key=ratio)
+    middle = ordered[(len(ordered) - 1) // 2]
+    span = (ratio(ordered[0]), ratio(ordered[-1])) if middle[1] else (None, None)
+    return middle, span
+
+
 def wrk(url, headers, duration, connections, threads=2):
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
     for k, v in headers.items():
@@ -201,6 +216,11 @@ def main():
     ap.add_argument("--pages", default=",".join(map(str, PAGES)), help="page sizes to measure, e.g. 10")
     ap.add_argument("--only", default="", help="measure only the paths whose label contains this")
     ap.add_argument("--no-cpu", action="store_true", help="skip the CPU table (memory only)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure the peers and every path this many times, one round after the "
+                         "other, and report each path's median round (by ÷ nginx) with the range "
+                         "of ÷ nginx over all rounds: on a shared host nginx itself drifts between "
+                         "runs, and a ratio from one run can catch a quiet peer and a busy dragoman")
     ap.add_argument("--no-flood", action="store_true", help="skip the memory table")
     ap.add_argument("--instructions", action="store_true",
                     help="count instructions per request under callgrind (no peers, no flood)")
@@ -428,27 +448,41 @@ rename = "page{page}"
 
         nginx_pids = lambda: [nginx_pid, *children(nginx_pid)]  # noqa: E731
         haproxy_pids = lambda: [haproxy.pid]  # noqa: E731
-        for page in ([] if args.no_cpu else pages):
-            s3_qs = f"uploads&max-uploads={page}"
-            peer = {}
-            for kind in ("s3", "bos"):
-                floor = [("floor", lambda kind=kind: [floors[kind].pid])] if floors else []
-                for name, pids in [("nginx", nginx_pids), ("haproxy", haproxy_pids), *floor]:
-                    url = f"http://127.0.0.1:{ports[f'{name}_{kind}']}/page{page}?{s3_qs}"
-                    peer[(name, kind)] = measure(name, page, url, {}, pids)
-            for label, kind, gw, url, headers in paths(front, store, page):
-                if args.only not in label:
-                    continue
-                r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid],
-                            profile=True)
-                rows.append((r, peer.get(("nginx", kind)), peer.get(("haproxy", kind)),
-                             peer.get(("floor", kind))))
+        rounds = {}  # (label, page) -> that path's row of each round
+        for round_ in range(1 if args.no_cpu else max(1, args.rounds)):
+            for page in ([] if args.no_cpu else pages):
+                s3_qs = f"uploads&max-uploads={page}"
+                peer = {}
+                for kind in ("s3", "bos"):
+                    floor = [("floor", lambda kind=kind: [floors[kind].pid])] if floors else []
+                    for name, pids in [("nginx", nginx_pids), ("haproxy", haproxy_pids), *floor]:
+                        url = f"http://127.0.0.1:{ports[f'{name}_{kind}']}/page{page}?{s3_qs}"
+                        peer[(name, kind)] = measure(name, page, url, {}, pids)
+                for label, kind, gw, url, headers in paths(front, store, page):
+                    if args.only not in label:
+                        continue
+                    # Only the first round is profiled: one profile a path is enough to read.
+                    r = measure(label, page, url, headers or s3_headers(url), lambda: [gw.proc.pid],
+                                profile=round_ == 0)
+                    rounds.setdefault((label, page), []).append(
+                        (r, peer.get(("nginx", kind)), peer.get(("haproxy", kind)), peer.get(("floor", kind))))
+        spans = {}
+        for key, runs in rounds.items():
+            row, span = median_round(runs)
+            rows.append(row)
+            spans[key] = span
 
         print(f"\nwrk -t2 -c{args.connections} -d{args.duration}; CPU µs per request = utime+stime / completed "
               "requests; nginx and haproxy proxy the same canned page\n")
+        if args.rounds > 1:
+            print(f"{args.rounds} rounds; each row is the path's median round by ÷ nginx, and the last "
+                  "column the range of ÷ nginx over all rounds\n")
+        many = args.rounds > 1
         print("| path | page | dragoman req/s | p50 ms | p99 ms | dragoman µs/req | nginx µs/req | haproxy µs/req "
-              "| ÷ nginx | ÷ haproxy |" + (" floor µs/req | ÷ floor | floor ÷ nginx |" if floors else ""))
-        print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if floors else ""))
+              "| ÷ nginx | ÷ haproxy |" + (" floor µs/req | ÷ floor | floor ÷ nginx |" if floors else "")
+              + (" ÷ nginx, all rounds |" if many else ""))
+        print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if floors else "")
+              + ("---|" if many else ""))
         for (label, page, rps, p50, p99, cpu, *_), ng, hp, fl in rows:
             n = f"{ng[5]:.1f}" if ng else "–"
             h = f"{hp[5]:.1f}" if hp else "–"
@@ -458,6 +492,9 @@ rename = "page{page}"
             if floors:
                 extra = (f" {fl[5]:.1f} | {cpu / fl[5]:.2f} | {fl[5] / ng[5]:.2f} |" if fl and ng
                          else " – | – | – |")
+            if many:
+                low, high = spans[(label, page)]
+                extra += f" {low:.1f}-{high:.1f} |" if low is not None else " – |"
             print(f"| {label} | {page} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {cpu:.1f} | {n} | {h} | {rn} | {rh} |"
                   + extra)
         print("\nThe same CPU split into user and kernel time, µs per request (the kernel's share is "

@@ -27,6 +27,37 @@ def test_perf_peers_smoke():
     assert float(row.strip("| ").split(" | ")[2]) > 0, row
 
 
+def test_perf_peers_rounds_report_the_median_round():
+    """--rounds: each path's row is one whole round, the one with the median ratio to nginx, and
+    the range of that ratio over all rounds is printed beside it."""
+    sys.path.insert(0, str(ROOT / "tests" / "load"))
+    from peers import median_round
+
+    def run(cpu, nginx):
+        row = ("S3 -> BOS", 10, 1000.0, 1.0, 2.0, cpu, cpu / 2, cpu / 2)
+        return (row, ("nginx", 10, 1000.0, 1.0, 2.0, nginx, 1.0, 1.0) if nginx else None, None, None)
+
+    rounds = [run(90.0, 30.0), run(40.0, 40.0), run(60.0, 30.0)]  # 3.0, 1.0, 2.0
+    middle, span = median_round(rounds)
+    assert middle is rounds[2] and span == (1.0, 3.0)
+    # An even count reports the lower of the two middle rounds, never a blend of two minutes.
+    middle, _ = median_round([*rounds, run(100.0, 20.0)])
+    assert middle is rounds[2]
+    # Without an nginx peer (the embedded store): the median by the path's own CPU, no range.
+    alone = [run(30.0, None), run(10.0, None), run(20.0, None)]
+    assert median_round(alone) == (alone[2], (None, None))
+
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "peers.py"), "--bin", str(binary()),
+                          "--smoke", "--rounds", "2", "--pages", "10", "--only", "S3 -> BOS", "--no-flood"],
+                         capture_output=True, text=True, timeout=600, env=dict(os.environ, RUST_LOG="warn"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "2 rounds" in out.stdout, out.stdout
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| S3 -> BOS (translated) | 10 |"))
+    cells = row.strip("| ").split(" | ")
+    low, high = (float(x) for x in cells[-1].split("-"))
+    assert low <= float(cells[8]) <= high, row
+
+
 def test_perf_peers_instructions_smoke():
     """The front's instructions per request under callgrind (BENCHMARKS.md compares builds by it):
     counting switches on only for wrk's run, so the figure is per completed request."""
