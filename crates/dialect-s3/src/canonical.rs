@@ -125,7 +125,8 @@ pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical: &str) -> St
     out.push('\n');
     out.push_str(scope);
     out.push('\n');
-    out.push_str(&const_hex::encode(digest));
+    // Hex on the stack: the string is sized for it already.
+    out.push_str(const_hex::Buffer::<32>::new().format(&digest.into()));
     out
 }
 
