@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use dragoman_model::{Error, Identity, Principal};
 use sha2::{Digest, Sha256};
@@ -39,6 +40,8 @@ impl std::fmt::Debug for User {
 #[derive(Debug, Default)]
 pub struct Access {
     by_key: HashMap<String, User>,
+    /// Each user as a principal, made once: a request's caller is then two shared strings.
+    principals: HashMap<String, Principal>,
     /// User name -> (access key, SHA-256 of the password).
     logins: HashMap<String, (String, [u8; 32])>,
     guard: LoginGuard,
@@ -65,8 +68,19 @@ impl Access {
                 Some((u.name.clone(), (u.access_key.clone(), digest(p))))
             })
             .collect();
+        let principals = by_key
+            .values()
+            .map(|u| {
+                let principal = Principal {
+                    name: Arc::from(u.name.as_str()),
+                    access_key: Arc::from(u.access_key.as_str()),
+                };
+                (u.access_key.clone(), principal)
+            })
+            .collect();
         Self {
             by_key,
+            principals,
             logins,
             guard: LoginGuard::new(limits),
         }
@@ -99,10 +113,8 @@ impl Access {
         match key {
             Some(key) if matches => {
                 self.guard.succeeded(username);
-                Ok(Principal {
-                    name: username.to_owned(),
-                    access_key: key.clone(),
-                })
+                self.principal(key)
+                    .ok_or_else(|| Error::internal("a login without its user"))
             }
             _ => {
                 self.guard.failed(username, from);
@@ -118,18 +130,15 @@ impl Access {
     }
 
     pub fn principal(&self, access_key: &str) -> Option<Principal> {
-        self.by_key.get(access_key).map(|u| Principal {
-            name: u.name.clone(),
-            access_key: u.access_key.clone(),
-        })
+        self.principals.get(access_key).cloned()
     }
 
     pub fn identity(&self, principal: &Principal) -> Identity {
-        Identity::named(principal.name.clone(), principal.name.clone())
+        Identity::named(principal.name.to_string(), principal.name.to_string())
     }
 
     pub fn may_use(&self, principal: &Principal, bucket: &str) -> bool {
-        self.by_key.get(&principal.access_key).is_some_and(|u| {
+        self.by_key.get(&*principal.access_key).is_some_and(|u| {
             u.buckets
                 .iter()
                 .any(|p| dragoman_model::bucket_matches(p, bucket))

@@ -52,7 +52,7 @@ impl Check<Payload> for Authenticate {
                     message: "Anonymous access is forbidden for this operation".into(),
                 })?;
         if let Some(notes) = parts.extensions.get::<Arc<Notes>>() {
-            let _ = notes.user.set(principal.name.clone());
+            let _ = notes.user.set(Arc::clone(&principal.name));
         }
         parts.extensions.insert(Authenticated(principal));
         Ok(())

@@ -52,7 +52,7 @@ pub struct Caller {
 #[derive(Debug, Default)]
 pub struct Notes {
     pub operation: OnceLock<&'static str>,
-    pub user: OnceLock<String>,
+    pub user: OnceLock<Arc<str>>,
     pub backend: OnceLock<String>,
 }
 

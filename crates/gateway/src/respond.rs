@@ -174,7 +174,7 @@ impl AccessLine<'_> {
         let operation = self.notes.operation.get().copied().unwrap_or("none");
         metrics.request(dialect, operation, self.status, took);
         let request_id = self.caller.map_or("", |c| c.meta.request_id.as_str());
-        let user = self.notes.user.get().map_or("-", String::as_str);
+        let user = self.notes.user.get().map_or("-", |u| &**u);
         let backend = self.notes.backend.get().map_or("-", String::as_str);
         let trace_id = self.trace.map_or("-", |t| t.trace_id.as_str());
         let elapsed_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);

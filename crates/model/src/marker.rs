@@ -47,7 +47,7 @@ pub fn upload_id_marker<'a>(
         String::with_capacity(upload_id.len() + TIME.len() + 17 + 2 * next.map_or(0, str::len));
     m.push_str(upload_id);
     m.push_str(TIME);
-    m.push_str(&const_hex::encode(nanos.to_be_bytes()));
+    m.push_str(const_hex::Buffer::<8>::new().format(&nanos.to_be_bytes()));
     if let Some(next) = next {
         m.push('.');
         m.push_str(&const_hex::encode(next));

@@ -1,13 +1,16 @@
 //! Canonical operations and their outcomes: what a dialect decodes a request into and what it
 //! encodes a response from.
 
+use std::sync::Arc;
+
 use crate::{Identity, ListUploads, StorageClass, Timestamp, Upload, UploadsPage};
 
-/// An authenticated caller. Which buckets it may touch is the gateway's business.
+/// An authenticated caller. Which buckets it may touch is the gateway's business. Shared
+/// strings: every request names its caller, and the names are the configured users'.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
-    pub name: String,
-    pub access_key: String,
+    pub name: Arc<str>,
+    pub access_key: Arc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
