@@ -4,6 +4,7 @@
 //! order and presence rules are AWS's (see spec/s3.md §1.2), and a 1000-upload page is the hot
 //! path of the product.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use dragoman_model::{
 };
 use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 
+use crate::encode_error;
 use crate::encoding::url_encode_into;
-use crate::{encode_error, url_encode_key};
 
 pub(crate) const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 pub(crate) const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -178,15 +179,25 @@ fn shared_identity(out: &mut String, name: &str, who: Option<&Arc<Identity>>, la
     *last = Some((Arc::as_ptr(who), start..out.len()));
 }
 
+/// A key, prefix or delimiter as text: URL-encoded when the caller asked for `EncodingType=url`
+/// (which never needs XML escaping), escaped otherwise; written in place either way.
+fn key_text(out: &mut String, name: &str, value: &str, encode: bool) {
+    if encode {
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+        url_encode_into(out, value);
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
+    } else {
+        text(out, name, value);
+    }
+}
+
 fn upload(out: &mut String, u: &Upload, encode_key: bool, [owner, initiator]: &mut [Written; 2]) {
     out.push_str("<Upload>");
-    if encode_key {
-        out.push_str("<Key>");
-        url_encode_into(out, &u.key);
-        out.push_str("</Key>");
-    } else {
-        text(out, "Key", &u.key);
-    }
+    key_text(out, "Key", &u.key, encode_key);
     text(out, "UploadId", &u.upload_id);
     shared_identity(out, "Initiator", u.initiator.as_ref(), initiator);
     shared_identity(out, "Owner", u.owner.as_ref(), owner);
@@ -230,13 +241,6 @@ fn next_markers(page: &UploadsPage) -> (&str, std::borrow::Cow<'_, str>) {
 
 /// Renders a `ListMultipartUploadsResult`.
 pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
-    let enc = |s: &str| {
-        if q.encode_keys {
-            url_encode_key(s)
-        } else {
-            s.to_owned()
-        }
-    };
     let mut out = String::with_capacity(512 + page.entries.len() * 512);
     out.push_str(DECL);
     out.push_str("<ListMultipartUploadsResult xmlns=\"");
@@ -256,18 +260,20 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
         ),
         Some(c) => (c.key(), std::borrow::Cow::Borrowed("")),
     };
-    text(&mut out, "KeyMarker", &enc(key_marker));
+    key_text(&mut out, "KeyMarker", key_marker, q.encode_keys);
     text(&mut out, "UploadIdMarker", &upload_id_marker);
     let (next_key, next_id) = next_markers(page);
-    text(&mut out, "NextKeyMarker", &enc(next_key));
+    key_text(&mut out, "NextKeyMarker", next_key, q.encode_keys);
     if !q.prefix.is_empty() {
-        text(&mut out, "Prefix", &enc(&q.prefix));
+        key_text(&mut out, "Prefix", &q.prefix, q.encode_keys);
     }
     if let Some(d) = q.delimiter() {
-        text(&mut out, "Delimiter", &enc(d));
+        key_text(&mut out, "Delimiter", d, q.encode_keys);
     }
     text(&mut out, "NextUploadIdMarker", &next_id);
-    text(&mut out, "MaxUploads", itoa(q.max).as_str());
+    out.push_str("<MaxUploads>");
+    let _ = write!(out, "{}", q.max);
+    out.push_str("</MaxUploads>");
     text(
         &mut out,
         "IsTruncated",
@@ -279,7 +285,7 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
     }
     for p in page.prefixes() {
         out.push_str("<CommonPrefixes>");
-        text(&mut out, "Prefix", &enc(p));
+        key_text(&mut out, "Prefix", p, q.encode_keys);
         out.push_str("</CommonPrefixes>");
     }
     if q.encode_keys {
@@ -287,10 +293,6 @@ pub fn list_uploads_xml(q: &ListUploads, page: &UploadsPage) -> String {
     }
     out.push_str("</ListMultipartUploadsResult>");
     out
-}
-
-fn itoa(n: u16) -> String {
-    n.to_string()
 }
 
 fn buckets_xml(buckets: &[dragoman_model::Bucket]) -> String {
