@@ -172,6 +172,17 @@ def paths(front, store, page):
     ]
 
 
+def warm_up(url, headers):
+    """One request, waited for however long it takes; its answer does not matter here."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=300) as r:
+            r.read()
+    except (urllib.error.URLError, OSError) as e:
+        print(f"warm-up request to {url}: {e}", file=sys.stderr)
+
+
 def instructions(args, front, store, pages):
     """Instructions per request of each path, one path at a time: callgrind's counters in the
     process answering it (the front, or the store for the embedded path) are zeroed, switched
@@ -185,6 +196,10 @@ def instructions(args, front, store, pages):
             dumps = lambda: gw.workdir.glob("callgrind.out.*")  # noqa: E731
             for f in dumps():
                 f.unlink()
+            # One request first, counters still off: valgrind translates each piece of code the
+            # first time it runs and the backend connection is opened, which under callgrind (a
+            # debug build above all) can outlast a short wrk run and leave it no request at all.
+            warm_up(url, headers or s3_headers(url))
             control = ["callgrind_control"]
             pid = str(gw.proc.pid)
             subprocess.run(control + ["--zero", pid], check=True, capture_output=True)
