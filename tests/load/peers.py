@@ -31,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,8 +176,6 @@ def paths(front, store, page):
 
 def warm_up(url, headers):
     """One request, waited for however long it takes; its answer does not matter here."""
-    import urllib.error
-    import urllib.request
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=300) as r:
             r.read()

@@ -270,18 +270,20 @@ pub fn verify(
         if !is_hex_digest(claimed) {
             return Ok(());
         }
-        // Most verified requests are GETs: the digest of no body is a constant.
-        let computed = if body.is_empty() {
-            EMPTY_SHA256.to_owned()
+        // Most verified requests are GETs: the digest of no body is a constant. Hex on the
+        // stack; a String only for the mismatch error.
+        let mut hex = const_hex::Buffer::<32>::new();
+        let computed: &str = if body.is_empty() {
+            EMPTY_SHA256
         } else {
-            const_hex::encode(Sha256::digest(body))
+            hex.format(&Sha256::digest(body).into())
         };
         if computed.eq_ignore_ascii_case(claimed) {
             Ok(())
         } else {
             Err(Error::ContentHashMismatch {
                 claimed: claimed.to_owned(),
-                computed,
+                computed: computed.to_owned(),
             })
         }
     };

@@ -39,12 +39,18 @@ impl std::fmt::Debug for User {
 /// The users, indexed by access key, and the digests of their login passwords.
 #[derive(Debug, Default)]
 pub struct Access {
-    by_key: HashMap<String, User>,
-    /// Each user as a principal, made once: a request's caller is then two shared strings.
-    principals: HashMap<String, Principal>,
+    by_key: HashMap<String, Known>,
     /// User name -> (access key, SHA-256 of the password).
     logins: HashMap<String, (String, [u8; 32])>,
     guard: LoginGuard,
+}
+
+/// A user and the principal it authenticates as, made once: a request's caller is then two
+/// shared strings rather than two copies.
+#[derive(Debug)]
+struct Known {
+    user: User,
+    principal: Principal,
 }
 
 fn digest(password: &str) -> [u8; 32] {
@@ -57,30 +63,25 @@ impl Access {
     }
 
     pub fn with_login_limits(users: impl IntoIterator<Item = User>, limits: LoginLimits) -> Self {
-        let by_key: HashMap<String, User> = users
+        let by_key: HashMap<String, Known> = users
             .into_iter()
-            .map(|u| (u.access_key.clone(), u))
+            .map(|user| {
+                let principal = Principal {
+                    name: Arc::from(user.name.as_str()),
+                    access_key: Arc::from(user.access_key.as_str()),
+                };
+                (user.access_key.clone(), Known { user, principal })
+            })
             .collect();
         let logins = by_key
             .values()
-            .filter_map(|u| {
+            .filter_map(|Known { user: u, .. }| {
                 let p = u.password.as_deref()?;
                 Some((u.name.clone(), (u.access_key.clone(), digest(p))))
             })
             .collect();
-        let principals = by_key
-            .values()
-            .map(|u| {
-                let principal = Principal {
-                    name: Arc::from(u.name.as_str()),
-                    access_key: Arc::from(u.access_key.as_str()),
-                };
-                (u.access_key.clone(), principal)
-            })
-            .collect();
         Self {
             by_key,
-            principals,
             logins,
             guard: LoginGuard::new(limits),
         }
@@ -90,6 +91,7 @@ impl Access {
     pub fn token_owner(&self, token: &str) -> Option<String> {
         self.by_key
             .values()
+            .map(|k| &k.user)
             .find(|u| u.access_tokens.iter().any(|t| ct_eq(t, token)))
             .map(|u| u.access_key.clone())
     }
@@ -126,11 +128,13 @@ impl Access {
     }
 
     pub fn secret_of(&self, access_key: &str) -> Option<String> {
-        self.by_key.get(access_key).map(|u| u.secret_key.clone())
+        self.by_key
+            .get(access_key)
+            .map(|k| k.user.secret_key.clone())
     }
 
     pub fn principal(&self, access_key: &str) -> Option<Principal> {
-        self.principals.get(access_key).cloned()
+        self.by_key.get(access_key).map(|k| k.principal.clone())
     }
 
     pub fn identity(&self, principal: &Principal) -> Identity {
@@ -138,8 +142,9 @@ impl Access {
     }
 
     pub fn may_use(&self, principal: &Principal, bucket: &str) -> bool {
-        self.by_key.get(&*principal.access_key).is_some_and(|u| {
-            u.buckets
+        self.by_key.get(&*principal.access_key).is_some_and(|k| {
+            k.user
+                .buckets
                 .iter()
                 .any(|p| dragoman_model::bucket_matches(p, bucket))
         })
