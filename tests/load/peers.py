@@ -147,6 +147,7 @@ rename = "page"
     finally:
         gw.stop()
         rec.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
     return list(Recorder.seen)
 
 
@@ -587,6 +588,11 @@ rename = "page{page}"
         for p in procs:
             p.terminate()
             p.wait(timeout=10)
+        # The store, the canned pages and the logs: a run's own, kept only if asked for.
+        if os.environ.get("KEEP_WORK"):
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

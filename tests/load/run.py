@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -165,6 +166,10 @@ backend = "bos-remote"
         if front:
             front.stop()
         remote.stop()
+        if os.environ.get("KEEP_WORK"):
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ normal caller waited past a second.
 """
 
 import argparse
+import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -199,6 +201,10 @@ backend = "stand-in"
     finally:
         front.stop()
         remote.stop()
+        if os.environ.get("KEEP_WORK"):
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

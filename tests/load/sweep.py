@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,10 @@ backend = "lake"
             rows.append((kind, n, made, dry, abort))
     finally:
         gw.stop()
+        if os.environ.get("KEEP_WORK"):
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print("| backend | uploads | dry run s | examined/s | --abort s | aborted/s (listing included) |")
     print("|---|---|---|---|---|---|")
     for kind, n, made, dry, abort in rows:

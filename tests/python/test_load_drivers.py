@@ -5,6 +5,7 @@ compares dragoman with nginx and haproxy), of its instruction count, and of scri
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from conftest import binary
@@ -12,9 +13,16 @@ from conftest import binary
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def work_dirs(*prefixes):
+    """The drivers' work directories in the temporary directory: a run removes its own."""
+    tmp = Path(tempfile.gettempdir())
+    return {p for prefix in prefixes for p in tmp.glob(f"{prefix}*")}
+
+
 def test_perf_peers_smoke():
     # The floor proxy is built beside the binary (scripts/test builds it).
     floor = ROOT / "target" / "debug" / "examples" / "floor_proxy"
+    before = work_dirs("dragoman-peers-", "dragoman-record-")
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "peers.py"), "--bin", str(binary()),
                           "--floor", str(floor), "--smoke"], capture_output=True, text=True, timeout=600,
                          env=dict(os.environ, RUST_LOG="warn"))
@@ -25,6 +33,8 @@ def test_perf_peers_smoke():
     # The floor answered (a floor that failed every request would show no rate, or a 502 page).
     row = next(line for line in out.stdout.splitlines() if line.startswith("| floor (BOS page) | 10 |"))
     assert float(row.strip("| ").split(" | ")[2]) > 0, row
+    # Its store, canned pages and logs are gone with it (a run leaves about 2.4 MB otherwise).
+    assert work_dirs("dragoman-peers-", "dragoman-record-") <= before
 
 
 def test_perf_peers_rounds_report_the_median_round():
@@ -73,7 +83,9 @@ def test_perf_peers_instructions_smoke():
 
 def test_sweep_bench_smoke():
     """scripts/sweep-bench's driver on small buckets (the full run is 100,000 and 5,000)."""
+    before = work_dirs("dragoman-sweep-")
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "load" / "sweep.py"), "--bin", str(binary()),
                           "--embedded", "300", "--localstack", "50"], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "| embedded | 300 |" in out.stdout, out.stdout
+    assert work_dirs("dragoman-sweep-") <= before
