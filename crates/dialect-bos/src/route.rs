@@ -16,16 +16,15 @@ pub(crate) fn address_of(
     // named `v1` (names have 3 characters at least), so the prefix is unambiguous.
     let path = match path.strip_prefix("v1") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.trim_start_matches('/'),
-        _ => path.as_str(),
+        _ => path.as_ref(),
     };
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     // `<bucket>.<region>.<domain>` is virtual-hosted; `<region>.<domain>` is a path-style endpoint.
-    let virtual_bucket = wire::host(parts)
-        .and_then(|h| wire::strip_domain(&h, &config.domains))
-        .and_then(|rest| {
-            rest.split_once('.')
-                .map(|(bucket, _region)| bucket.to_owned())
-        });
+    let virtual_bucket = wire::host(parts).and_then(|h| {
+        wire::strip_domain(&h, &config.domains)
+            .and_then(|rest| rest.split_once('.'))
+            .map(|(bucket, _region)| bucket.to_owned())
+    });
     if let Some(bucket) = virtual_bucket {
         return Ok((Some(bucket), non_empty(path)));
     }
@@ -36,7 +35,7 @@ pub(crate) fn address_of(
 }
 
 /// BOS documents 1..=1000; like S3, larger values are served as 1000 and 0 as an empty page.
-fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
+fn max_uploads(q: &QueryParams<'_>) -> Result<u16, Error> {
     let Some(raw) = q.non_empty("maxUploads") else {
         return Ok(MAX_PAGE);
     };
@@ -50,7 +49,7 @@ fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
     }
 }
 
-fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+fn list_uploads(bucket: String, q: &QueryParams<'_>) -> Result<ListUploads, Error> {
     let after = q
         .non_empty("keyMarker")
         .map(|key| match q.non_empty("uploadIdMarker") {
@@ -100,7 +99,7 @@ fn validate_bucket_name(name: &str) -> Result<(), Error> {
 struct BosRoutes;
 
 impl BucketDialect for BosRoutes {
-    fn list(&self, bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+    fn list(&self, bucket: String, q: &QueryParams<'_>) -> Result<ListUploads, Error> {
         list_uploads(bucket, q)
     }
 
@@ -124,7 +123,7 @@ impl BucketDialect for BosRoutes {
     }
 
     /// A presigned request carries its signature as `authorization=`; that is no sub-resource.
-    fn has_subresource(&self, q: &QueryParams) -> bool {
+    fn has_subresource(&self, q: &QueryParams<'_>) -> bool {
         q.0.iter()
             .any(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
     }

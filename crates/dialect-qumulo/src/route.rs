@@ -111,7 +111,7 @@ fn open_after(config: &QumuloConfig, bucket: &str, raw: &str) -> Result<Cursor, 
     Ok(state.cursor.into())
 }
 
-fn limit(config: &QumuloConfig, q: &QueryParams) -> Result<u16, Error> {
+fn limit(config: &QumuloConfig, q: &QueryParams<'_>) -> Result<u16, Error> {
     let Some(raw) = q.non_empty("limit") else {
         return Ok(config.page_size.clamp(1, MAX_PAGE));
     };

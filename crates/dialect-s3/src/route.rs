@@ -15,9 +15,11 @@ struct Address {
 
 fn address(config: &S3Config, parts: &Parts) -> Result<Address, Error> {
     let path = wire::decoded_path(parts)?;
-    let path = path.as_str();
+    let path = path.as_ref();
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    if let Some(bucket) = wire::host(parts).and_then(|h| wire::strip_domain(&h, &config.domains)) {
+    if let Some(bucket) =
+        wire::host(parts).and_then(|h| wire::strip_domain(&h, &config.domains).map(str::to_owned))
+    {
         return Ok(Address {
             bucket: Some(bucket),
             key: non_empty(path),
@@ -48,7 +50,7 @@ fn validate_bucket_name(name: &str) -> Result<(), Error> {
     dragoman_wire::validate_s3_bucket_name(name)
 }
 
-fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
+fn max_uploads(q: &QueryParams<'_>) -> Result<u16, Error> {
     let Some(raw) = q.non_empty("max-uploads") else {
         return Ok(MAX_PAGE);
     };
@@ -69,7 +71,7 @@ fn max_uploads(q: &QueryParams) -> Result<u16, Error> {
     Ok(u16::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE))
 }
 
-fn list_uploads(bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+fn list_uploads(bucket: String, q: &QueryParams<'_>) -> Result<ListUploads, Error> {
     let max = max_uploads(q)?;
     let encode_keys = match q.get("encoding-type") {
         None => false,
@@ -121,7 +123,7 @@ fn header(parts: &Parts, name: &str) -> Option<String> {
 struct S3Routes;
 
 impl BucketDialect for S3Routes {
-    fn list(&self, bucket: String, q: &QueryParams) -> Result<ListUploads, Error> {
+    fn list(&self, bucket: String, q: &QueryParams<'_>) -> Result<ListUploads, Error> {
         list_uploads(bucket, q)
     }
 

@@ -95,33 +95,36 @@ pub enum Plus {
     Literal,
 }
 
-/// Decoded query parameters in wire order. A flag without `=` has an empty value.
+/// Decoded query parameters in wire order. A flag without `=` has an empty value. A part
+/// without escapes (most are: `uploads`, `max-uploads=10`) is borrowed from the request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct QueryParams(pub Vec<(String, String)>);
+pub struct QueryParams<'q>(pub Vec<(Cow<'q, str>, Cow<'q, str>)>);
 
-impl QueryParams {
+impl<'q> QueryParams<'q> {
     /// Parses a raw query string (without `?`). Invalid UTF-8 is an `InvalidUri` error.
-    pub fn parse(raw: Option<&str>, plus: Plus) -> Result<Self, Error> {
+    pub fn parse(raw: Option<&'q str>, plus: Plus) -> Result<Self, Error> {
         let Some(raw) = raw else {
             return Ok(Self::default());
         };
-        // One allocation for a part without escapes (most are: `uploads`, `max-uploads=10`).
-        let decode = |s: &str| -> Result<String, Error> {
-            let spaced;
-            let s = if plus == Plus::Space && s.contains('+') {
-                spaced = s.replace('+', " ");
-                spaced.as_str()
-            } else {
-                s
+        let decode = |s: &'q str| -> Result<Cow<'q, str>, Error> {
+            let invalid = || Error::InvalidUri {
+                message: "the query string is not valid UTF-8 once percent-decoded".into(),
             };
+            if plus == Plus::Space && s.contains('+') {
+                let spaced = s.replace('+', " ");
+                let bytes: Vec<u8> = percent_decode(spaced.as_bytes()).collect();
+                return String::from_utf8(bytes)
+                    .map(Cow::Owned)
+                    .map_err(|_| invalid());
+            }
             match Cow::from(percent_decode(s.as_bytes())) {
-                Cow::Borrowed(_) => Ok(s.to_owned()),
-                Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|_| Error::InvalidUri {
-                    message: "the query string is not valid UTF-8 once percent-decoded".into(),
-                }),
+                Cow::Borrowed(_) => Ok(Cow::Borrowed(s)),
+                Cow::Owned(bytes) => String::from_utf8(bytes)
+                    .map(Cow::Owned)
+                    .map_err(|_| invalid()),
             }
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(raw.bytes().filter(|&b| b == b'&').count() + 1);
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             out.push((decode(k)?, decode(v)?));
@@ -133,7 +136,7 @@ impl QueryParams {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -151,8 +154,9 @@ impl QueryParams {
 }
 
 /// The request's host, lower-case, without port or trailing dot. From `Host`, or from an
-/// absolute-form request target.
-pub fn host(parts: &Parts) -> Option<String> {
+/// absolute-form request target. Borrowed when the header is already in that form, as
+/// clients send it: it is read on every request to tell a virtual-hosted bucket.
+pub fn host(parts: &Parts) -> Option<Cow<'_, str>> {
     let raw = parts
         .headers
         .get(http::header::HOST)
@@ -166,27 +170,42 @@ pub fn host(parts: &Parts) -> Option<String> {
             .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
             .map_or(raw, |(h, _)| h)
     };
-    Some(host.trim_end_matches('.').to_ascii_lowercase())
+    let host = host.trim_end_matches('.');
+    Some(if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    })
 }
 
-/// What is left of `host` in front of `.<domain>` for the first matching domain.
-pub fn strip_domain(host: &str, domains: &[String]) -> Option<String> {
+/// What is left of `host` (lower-case, as [`host`] gives it) in front of `.<domain>` for the
+/// first matching domain, the domains compared without regard to case.
+pub fn strip_domain<'h>(host: &'h str, domains: &[String]) -> Option<&'h str> {
     domains.iter().find_map(|d| {
-        let d = d.trim_start_matches('.').to_ascii_lowercase();
-        host.strip_suffix(d.as_str())
+        let d = d.trim_start_matches('.');
+        let at = host.len().checked_sub(d.len())?;
+        host.as_bytes()[at..]
+            .eq_ignore_ascii_case(d.as_bytes())
+            .then(|| host.get(..at))
+            .flatten()
             .and_then(|rest| rest.strip_suffix('.'))
             .filter(|b| !b.is_empty())
-            .map(str::to_owned)
     })
 }
 
 /// The percent-decoded request path without its leading `/`. Invalid UTF-8 is `InvalidUri`.
-pub fn decoded_path(parts: &Parts) -> Result<String, Error> {
-    let path =
-        String::from_utf8(decode_bytes(parts.uri.path())).map_err(|_| Error::InvalidUri {
+/// Borrowed from the request when there is nothing to decode.
+pub fn decoded_path(parts: &Parts) -> Result<Cow<'_, str>, Error> {
+    let raw = parts.uri.path();
+    let raw = raw.strip_prefix('/').unwrap_or(raw);
+    if !raw.contains('%') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    String::from_utf8(decode_bytes(raw))
+        .map(Cow::Owned)
+        .map_err(|_| Error::InvalidUri {
             message: "the path is not valid UTF-8 once percent-decoded".into(),
-        })?;
-    Ok(path.strip_prefix('/').unwrap_or(&path).to_owned())
+        })
 }
 
 #[cfg(test)]
@@ -285,9 +304,46 @@ mod tests {
         );
         assert_eq!(host(&parts("/", "[::1]:9000")).as_deref(), Some("[::1]"));
         assert_eq!(host(&parts("/", "127.0.0.1")).as_deref(), Some("127.0.0.1"));
-        let d = vec!["s3.example.com".to_owned()];
-        assert_eq!(strip_domain("b1.s3.example.com", &d).as_deref(), Some("b1"));
+        assert!(matches!(
+            host(&parts("/", "b.example.com:9000")),
+            Some(Cow::Borrowed("b.example.com"))
+        ));
+        assert_eq!(
+            host(&parts("/", "B.example.com.")).as_deref(),
+            Some("b.example.com")
+        );
+        let d = vec!["s3.example.com".to_owned(), ".S3.Other.test".to_owned()];
+        assert_eq!(strip_domain("b1.s3.example.com", &d), Some("b1"));
+        assert_eq!(strip_domain("b2.s3.other.test", &d), Some("b2"));
+        assert_eq!(strip_domain("a.b.s3.example.com", &d), Some("a.b"));
         assert_eq!(strip_domain("s3.example.com", &d), None);
+        assert_eq!(strip_domain(".s3.example.com", &d), None);
         assert_eq!(strip_domain("xs3.example.com", &d), None);
+        assert_eq!(strip_domain("ü.com", &d), None);
+    }
+
+    #[test]
+    fn query_parts_without_escapes_are_borrowed() {
+        let raw = Some("uploads&max-uploads=10&prefix=a%20b&q=a+b");
+        let q = QueryParams::parse(raw, Plus::Space).unwrap_or_default();
+        assert!(matches!(
+            &q.0[0],
+            (Cow::Borrowed("uploads"), Cow::Borrowed(""))
+        ));
+        assert!(matches!(&q.0[1].1, Cow::Borrowed("10")));
+        assert_eq!((q.get("prefix"), q.get("q")), (Some("a b"), Some("a b")));
+        let bos = QueryParams::parse(raw, Plus::Literal).unwrap_or_default();
+        assert!(matches!(&bos.0[3].1, Cow::Borrowed("a+b")));
+    }
+
+    #[test]
+    fn paths_are_decoded_only_when_escaped() {
+        let p = parts("/b1/a%20b/%C3%BC", "h");
+        assert_eq!(decoded_path(&p).ok().as_deref(), Some("b1/a b/ü"));
+        assert!(matches!(
+            decoded_path(&parts("/b1/k", "h")),
+            Ok(Cow::Borrowed("b1/k"))
+        ));
+        assert!(decoded_path(&parts("/b1/%FF", "h")).is_err());
     }
 }

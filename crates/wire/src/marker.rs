@@ -46,7 +46,6 @@ impl MarkerRequest {
         virtual_hosted: bool,
         names: &MarkerNames,
     ) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
-        let (host, path) = bucket_address(authority, virtual_hosted, Some(&self.bucket));
         let max = self.max.to_string();
         let mut params: Vec<(&str, &str)> = vec![("uploads", ""), (names.max, &max)];
         if !self.prefix.is_empty() {
@@ -66,32 +65,37 @@ impl MarkerRequest {
         params.sort_unstable_by(|a, b| encoded_pair(a).cmp(encoded_pair(b)));
         let mut uri = String::with_capacity(
             scheme.len()
-                + host.len()
-                + path.len()
-                + 4
+                + authority.len()
+                + 3 * self.bucket.len()
+                + 6
                 + params
                     .iter()
                     .map(|(k, v)| k.len() + v.len() + 2)
                     .sum::<usize>(),
         );
-        uri.push_str(scheme);
-        uri.push_str("://");
-        uri.push_str(&host);
-        uri.push_str(&path);
+        let host = write_origin(
+            &mut uri,
+            scheme,
+            authority,
+            virtual_hosted,
+            Some(&self.bucket),
+        );
         for (i, (k, v)) in params.iter().enumerate() {
             uri.push(if i == 0 { '?' } else { '&' });
             crate::uri_encode_into(&mut uri, k.as_bytes(), false);
             uri.push('=');
             crate::uri_encode_into(&mut uri, v.as_bytes(), false);
         }
+        let failed = |e: &dyn std::fmt::Display| {
+            dragoman_model::Error::internal(format!("cannot build a listing request: {e}"))
+        };
+        let host = http::HeaderValue::from_str(&uri[host]).map_err(|e| failed(&e))?;
         http::Request::builder()
             .method(http::Method::GET)
             .uri(uri)
             .header(http::header::HOST, host)
             .body(bytes::Bytes::new())
-            .map_err(|e| {
-                dragoman_model::Error::internal(format!("cannot build a listing request: {e}"))
-            })
+            .map_err(|e| failed(&e))
     }
 }
 
@@ -117,6 +121,32 @@ pub fn bucket_address(
             format!("/{}", crate::uri_encode(b.as_bytes(), true)),
         ),
     }
+}
+
+/// Writes `scheme://` and [`bucket_address`]'s host and path to `uri`, returning where the
+/// host is (for the `Host` header): the listing request is built for every page, and the
+/// address as two `String`s, one of them `format!`ed, was a tenth of building it.
+fn write_origin(
+    uri: &mut String,
+    scheme: &str,
+    authority: &str,
+    virtual_hosted: bool,
+    bucket: Option<&str>,
+) -> std::ops::Range<usize> {
+    uri.push_str(scheme);
+    uri.push_str("://");
+    let start = uri.len();
+    if let (Some(b), true) = (bucket, virtual_hosted) {
+        uri.push_str(b);
+        uri.push('.');
+    }
+    uri.push_str(authority);
+    let host = start..uri.len();
+    uri.push('/');
+    if let (Some(b), false) = (bucket, virtual_hosted) {
+        crate::uri_encode_into(uri, b.as_bytes(), true);
+    }
+    host
 }
 
 /// An unsigned, bodiless request for a bucket or the service (HEAD bucket, list buckets).
@@ -155,31 +185,33 @@ pub fn object_request(
     query: &[(&str, &str)],
     body: bytes::Bytes,
 ) -> Result<http::Request<bytes::Bytes>, dragoman_model::Error> {
-    let (host, mut path) = bucket_address(authority, virtual_hosted, bucket);
+    let mut uri = String::with_capacity(64);
+    let host = write_origin(&mut uri, scheme, authority, virtual_hosted, bucket);
     if let Some(k) = key {
-        if !path.ends_with('/') {
-            path.push('/');
+        if !uri.ends_with('/') {
+            uri.push('/');
         }
-        path.push_str(&crate::uri_encode(k.as_bytes(), true));
+        crate::uri_encode_into(&mut uri, k.as_bytes(), true);
     }
-    let mut uri = format!("{scheme}://{host}{path}");
     for (i, (k, v)) in query.iter().enumerate() {
         uri.push(if i == 0 { '?' } else { '&' });
-        uri.push_str(&crate::uri_encode(k.as_bytes(), false));
+        crate::uri_encode_into(&mut uri, k.as_bytes(), false);
         if !v.is_empty() || *k != "uploads" {
             uri.push('=');
-            uri.push_str(&crate::uri_encode(v.as_bytes(), false));
+            crate::uri_encode_into(&mut uri, v.as_bytes(), false);
         }
     }
+    let failed = |e: &dyn std::fmt::Display| {
+        dragoman_model::Error::internal(format!("cannot build a backend request: {e}"))
+    };
+    let host = http::HeaderValue::from_str(&uri[host]).map_err(|e| failed(&e))?;
     http::Request::builder()
         .method(method)
         .uri(uri)
         .header(http::header::HOST, host)
         .header(http::header::CONTENT_LENGTH, body.len())
         .body(body)
-        .map_err(|e| {
-            dragoman_model::Error::internal(format!("cannot build a backend request: {e}"))
-        })
+        .map_err(|e| failed(&e))
 }
 
 #[cfg(test)]
@@ -255,7 +287,51 @@ mod tests {
                     built.uri().to_string(),
                     reference_uri(&r, names, "127.0.0.1:9000")
                 );
+                proptest::prop_assert_eq!(&built.headers()[http::header::HOST], "127.0.0.1:9000");
+                // Virtual-hosted: the bucket moves from the path into the host.
+                let hosted = r.to_http("http", "s3.test:9000", true, names)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let host = format!("{}.s3.test:9000", r.bucket);
+                proptest::prop_assert_eq!(&hosted.headers()[http::header::HOST], host.as_str());
+                proptest::prop_assert_eq!(
+                    hosted.uri().to_string(),
+                    reference_uri(&r, names, "s3.test:9000")
+                        .replacen(&format!("s3.test:9000/{}?", r.bucket), &format!("{host}/?"), 1)
+                );
             }
+        }
+
+        /// An object's address and query as `bucket_address` and `uri_encode` spell them.
+        #[test]
+        fn object_requests_are_addressed_as_bucket_address_spells_it(
+            bucket in proptest::option::of("[a-z0-9.-]{3,12}"),
+            key in proptest::option::of("[a-zA-Z/ %+=&é~_-]{0,8}"),
+            query in proptest::collection::vec(("[a-zA-Z-]{1,6}", "[a-zA-Z/ %+=&é~_-]{0,6}"), 0..3),
+            virtual_hosted: bool,
+        ) {
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let built = object_request(
+                http::Method::PUT, "http", "127.0.0.1:9000", virtual_hosted,
+                bucket.as_deref(), key.as_deref(), &pairs, bytes::Bytes::from_static(b"abc"),
+            ).unwrap_or_else(|e| panic!("{e}"));
+            let (host, mut path) = bucket_address("127.0.0.1:9000", virtual_hosted, bucket.as_deref());
+            if let Some(k) = &key {
+                if !path.ends_with('/') {
+                    path.push('/');
+                }
+                path.push_str(&crate::uri_encode(k.as_bytes(), true));
+            }
+            let query: Vec<String> = pairs.iter().map(|(k, v)| {
+                format!("{}={}", crate::uri_encode(k.as_bytes(), false), crate::uri_encode(v.as_bytes(), false))
+            }).collect();
+            let mut expected = format!("http://{host}{path}");
+            if !query.is_empty() {
+                expected.push('?');
+                expected.push_str(&query.join("&"));
+            }
+            proptest::prop_assert_eq!(built.uri().to_string(), expected);
+            proptest::prop_assert_eq!(&built.headers()[http::header::HOST], host.as_str());
+            proptest::prop_assert_eq!(&built.headers()[http::header::CONTENT_LENGTH], "3");
         }
     }
 }

@@ -9,13 +9,13 @@ use crate::QueryParams;
 /// What one bucket-and-key dialect decides for itself.
 pub trait BucketDialect {
     /// Decodes the listing parameters.
-    fn list(&self, bucket: String, q: &QueryParams) -> Result<ListUploads, Error>;
+    fn list(&self, bucket: String, q: &QueryParams<'_>) -> Result<ListUploads, Error>;
     /// Reads the upload options (storage class, checksums) from the headers.
     fn new_upload(&self, bucket: String, key: String, parts: &Parts) -> NewUpload;
     /// Checks a bucket name before the bucket is created.
     fn validate_bucket_name(&self, bucket: &str) -> Result<(), Error>;
     /// Whether the query names a sub-resource (anything but authentication parameters).
-    fn has_subresource(&self, q: &QueryParams) -> bool {
+    fn has_subresource(&self, q: &QueryParams<'_>) -> bool {
         !q.is_empty()
     }
 }
@@ -149,7 +149,7 @@ pub fn operation(
     parts: &Parts,
     bucket: Option<String>,
     key: Option<String>,
-    q: &QueryParams,
+    q: &QueryParams<'_>,
 ) -> Result<Operation, Error> {
     let m = &parts.method;
     // Every name is checked before anything routes on it: a bucket name becomes part of a
