@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 
 use crate::S3Config;
 use crate::rechunk::{self, Rechunked};
-use crate::sigv4::{Verified, is_hex_digest, verify_head};
+use crate::sigv4::{is_hex_digest, verify_head};
 use crate::stream::{ChunkChain, DigestBody, SignedChunks};
 
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -193,40 +193,36 @@ pub fn authenticate_streamed(
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
 ) -> Result<Option<StreamedAuth>, Error> {
-    let Some(v) = verify_head(config, parts, secret_of, now, &streamable)? else {
+    let object_data = uploads_object_data(parts, target) && !has_checksum(parts);
+    let kept = verify_head(config, parts, secret_of, now, &streamable, |v| {
+        let (check, decoded) = match v.payload {
+            SIGNED_CHUNKS => {
+                let len = decoded_length(parts)?;
+                let chain = ChunkChain {
+                    signing_key: v.signing_key.to_vec(),
+                    amz_date: v.amz_date.to_owned(),
+                    scope: v.scope.to_owned(),
+                    seed_signature: v.signature.to_owned(),
+                    access_key: v.access_key.to_owned(),
+                };
+                (Check::Chunks(chain, len), Some(len))
+            }
+            UNSIGNED_TRAILER => {
+                decoded_length(parts)?;
+                (Check::AsSent, None)
+            }
+            c if is_hex_digest(c) => (Check::Digest(c.to_owned()), content_length(parts)),
+            _ => (Check::Nothing, content_length(parts)),
+        };
+        Ok::<_, Error>((v.access_key.to_owned(), check, decoded))
+    })?;
+    let Some(kept) = kept else {
         return Ok(None);
     };
-    let object_data = uploads_object_data(parts, target) && !has_checksum(parts);
-    let (check, decoded) = match v.payload.as_str() {
-        SIGNED_CHUNKS => {
-            let len = decoded_length(parts)?;
-            let Verified {
-                access_key,
-                signing_key,
-                amz_date,
-                scope,
-                signature,
-                ..
-            } = &v;
-            let chain = ChunkChain {
-                signing_key: signing_key.clone(),
-                amz_date: amz_date.clone(),
-                scope: scope.clone(),
-                seed_signature: signature.clone(),
-                access_key: access_key.clone(),
-            };
-            (Check::Chunks(chain, len), Some(len))
-        }
-        UNSIGNED_TRAILER => {
-            decoded_length(parts)?;
-            (Check::AsSent, None)
-        }
-        c if is_hex_digest(c) => (Check::Digest(c.to_owned()), content_length(parts)),
-        _ => (Check::Nothing, content_length(parts)),
-    };
+    let (access_key, check, decoded) = kept?;
     let rechunk = decoded.filter(|_| object_data);
     Ok(Some(StreamedAuth {
-        access_key: v.access_key,
+        access_key,
         proof: Arc::new(S3Proof { check, rechunk }),
     }))
 }
