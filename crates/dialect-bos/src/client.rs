@@ -109,20 +109,25 @@ pub fn sign_parts(
     secret_key: &str,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let ts = now.to_secs_z();
+    // The values are made as `String`s and handed to the headers as they are, and the name
+    // is a constant: a copy of each, and of the name, were three allocations per backend call.
     let bad = |e: http::header::InvalidHeaderValue| {
         Error::internal(format!("cannot sign a BOS request: {e}"))
     };
-    parts
+    let date = http::HeaderValue::from_maybe_shared(Bytes::from(now.to_secs_z())).map_err(bad)?;
+    parts.headers.insert(X_BCE_DATE.clone(), date);
+    let ts = parts
         .headers
-        .insert("x-bce-date", http::HeaderValue::from_str(&ts).map_err(bad)?);
-    let auth = sign(parts, access_key, secret_key, &ts, 1800, &[]);
-    parts.headers.insert(
-        http::header::AUTHORIZATION,
-        http::HeaderValue::from_str(&auth).map_err(bad)?,
-    );
+        .get(&X_BCE_DATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let auth = sign(parts, access_key, secret_key, ts, 1800, &[]);
+    let auth = http::HeaderValue::from_maybe_shared(Bytes::from(auth)).map_err(bad)?;
+    parts.headers.insert(http::header::AUTHORIZATION, auth);
     Ok(())
 }
+
+const X_BCE_DATE: http::HeaderName = http::HeaderName::from_static("x-bce-date");
 
 pub(crate) fn bad(message: impl Into<String>) -> Error {
     Error::BadBackendAnswer {
