@@ -82,16 +82,26 @@ impl Router {
     /// The backend for a caller's bucket and the bucket's name there (borrowed when the
     /// route does not rename it).
     fn resolve<'a>(&self, bucket: &'a str) -> (&Arc<dyn Backend>, Cow<'a, str>) {
-        match self.routes.iter().find(|r| r.matches(bucket)) {
+        match self.route_of(bucket) {
             Some(r) => (&r.backend, r.backend_name(bucket)),
             None => (&self.default, Cow::Borrowed(bucket)),
         }
     }
 
+    fn route_of(&self, bucket: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.matches(bucket))
+    }
+
+    /// The backend for a caller's bucket, without the bucket's name there (which a renaming
+    /// route writes anew each time).
+    fn backend_for(&self, bucket: &str) -> &Arc<dyn Backend> {
+        self.route_of(bucket).map_or(&self.default, |r| &r.backend)
+    }
+
     /// The name of the backend that serves a bucket (the default backend without one).
     pub fn backend_of(&self, bucket: Option<&str>) -> &str {
         match bucket {
-            Some(b) => self.resolve(b).0.name(),
+            Some(b) => self.backend_for(b).name(),
             None => self.default.name(),
         }
     }
@@ -105,7 +115,7 @@ impl Router {
         target: &Target,
         method: &http::Method,
     ) -> Result<(), Error> {
-        let (backend, _) = self.resolve(&target.bucket);
+        let backend = self.backend_for(&target.bucket);
         if backend.forwards() != Some(dialect) {
             let what = if target.key.is_some() {
                 "object"
@@ -157,7 +167,7 @@ impl Router {
 
     /// Whether the caller's name `bucket` routes to `backend`.
     fn owned_by(&self, bucket: &str, backend: &Arc<dyn Backend>) -> bool {
-        Arc::ptr_eq(self.resolve(bucket).0, backend)
+        Arc::ptr_eq(self.backend_for(bucket), backend)
     }
 
     /// Every backend's buckets, under the caller's names, each listed by the backend it routes to.

@@ -189,12 +189,20 @@ impl UploadsPage {
 
     /// Builds a page from entries, setting `next` after the last one.
     pub fn from_entries(entries: Vec<Entry>, truncated: bool) -> Self {
-        let next = entries.last().map(Cursor::after_entry);
         Self {
             entries,
             truncated,
-            next,
+            next: None,
         }
+        .with_cursor()
+    }
+
+    /// The page with its cursor after its last entry, if it has none yet.
+    pub fn with_cursor(mut self) -> Self {
+        if self.next.is_none() {
+            self.next = self.entries.last().map(Cursor::after_entry);
+        }
+        self
     }
 }
 

@@ -124,7 +124,8 @@ impl Planner {
             with_next_upload(page, q.max)
         } else {
             page
-        })
+        }
+        .with_cursor())
     }
 
     /// The key of an upload, by listing the bucket until it turns up.
@@ -135,7 +136,7 @@ impl Planner {
                 after,
                 ..ListUploads::bucket(bucket)
             };
-            let page = position::list(self, &q).await?;
+            let page = position::list(self, &q).await?.with_cursor();
             if let Some(u) = page.uploads().find(|u| u.upload_id == upload_id) {
                 return Ok(u.key.clone());
             }

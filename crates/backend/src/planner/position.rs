@@ -15,6 +15,18 @@ use dragoman_model::{Cursor, Entry, Error, ListUploads, Timestamp, UploadsPage, 
 use super::Planner;
 use crate::client::PageRequest;
 
+/// A page without its cursor ([`UploadsPage::with_cursor`] adds it): the planner usually
+/// trims the page to its lookahead first, and a cursor made for the entry trimmed was two
+/// copies of its key and id made for nothing on every listing.
+fn uncursored(entries: Vec<Entry>, truncated: bool) -> UploadsPage {
+    UploadsPage {
+        entries,
+        truncated,
+        next: None,
+    }
+}
+
+/// One listing, its page without a cursor (see [`uncursored`]).
 pub(super) async fn list(p: &Planner, q: &ListUploads) -> Result<UploadsPage, Error> {
     let native = p.caps.resume_after_upload;
     match list_from(p, q, native).await {
@@ -49,7 +61,7 @@ async fn list_from(
     loop {
         if entries.len() > want {
             entries.truncate(want);
-            return Ok(UploadsPage::from_entries(entries, true));
+            return Ok(uncursored(entries, true));
         }
         // The rest of the page, or one entry to learn whether the listing goes on.
         let room = want - entries.len();
@@ -87,7 +99,7 @@ async fn list_from(
         }
         if room == 0 {
             let more = !fresh.is_empty() || page.truncated;
-            return Ok(UploadsPage::from_entries(entries, more));
+            return Ok(uncursored(entries, more));
         }
         // The backend's page is taken whole when it is the first: a page of 1000 uploads
         // copied into a vector grown by doubling was 2.5 % of an embedded page-1000 request
@@ -98,7 +110,7 @@ async fn list_from(
             entries.append(&mut fresh);
         }
         if !page.truncated || entries.len() >= want {
-            return Ok(UploadsPage::from_entries(entries, page.truncated));
+            return Ok(uncursored(entries, page.truncated));
         }
         // More is needed than the backend gave in one page: continue after its last entry.
         match last {
