@@ -199,10 +199,10 @@ pub(crate) fn sign_string(
     date: &str,
     region: &str,
     string_to_sign: &str,
-) -> ([u8; 32], String) {
+) -> ([u8; 32], [u8; 32]) {
     let (key, mut mac) = with_key(secret, date, region, |k| (k.key, k.mac.clone()));
     mac.update(string_to_sign.as_bytes());
-    (key, const_hex::encode(mac.finalize().into_bytes()))
+    (key, mac.finalize().into_bytes().into())
 }
 
 /// Headers `aws-sigv4` leaves out of a signature by default, left out here too.
@@ -226,16 +226,21 @@ pub(crate) fn sign_own(
     let failed = |e: http::header::InvalidHeaderValue| {
         Error::internal(format!("cannot sign an S3 request: {e}"))
     };
-    let amz_date = now.to_amz_date();
+    // Header names are constants, the date and the signature's hex are on the stack, and the
+    // authorization value is handed to its header as written: this runs for every request
+    // dragoman sends an S3 backend, and was a dozen allocations.
+    let amz_date = now.amz_date();
+    let amz_date = amz_date.as_str();
     let date = amz_date.get(..8).unwrap_or_default();
     parts.headers.insert(
-        "x-amz-date",
-        http::HeaderValue::from_str(&amz_date).map_err(failed)?,
+        X_AMZ_DATE,
+        http::HeaderValue::from_str(amz_date).map_err(failed)?,
     );
-    parts.headers.insert(
-        "x-amz-content-sha256",
-        http::HeaderValue::from_str(payload_hash).map_err(failed)?,
-    );
+    let payload_value = match payload_hash {
+        EMPTY_SHA256 => http::HeaderValue::from_static(EMPTY_SHA256),
+        other => http::HeaderValue::from_str(other).map_err(failed)?,
+    };
+    parts.headers.insert(X_AMZ_CONTENT_SHA256, payload_value);
     // Values that are not visible ASCII are left unsigned, as aws-sigv4 leaves them.
     let mut signed: Vec<&str> = parts
         .headers
@@ -255,8 +260,10 @@ pub(crate) fn sign_own(
         secret_key,
         date,
         region,
-        &string_to_sign(&amz_date, &scope, &canonical),
+        &string_to_sign(amz_date, &scope, &canonical),
     );
+    let mut hex = const_hex::Buffer::<32>::new();
+    // `concat` sizes its buffer exactly, so the header takes it without a copy.
     let authorization = [
         ALGORITHM,
         " Credential=",
@@ -266,15 +273,19 @@ pub(crate) fn sign_own(
         ", SignedHeaders=",
         &signed_line,
         ", Signature=",
-        &signature,
+        hex.format(&signature),
     ]
     .concat();
     parts.headers.insert(
         http::header::AUTHORIZATION,
-        http::HeaderValue::from_str(&authorization).map_err(failed)?,
+        http::HeaderValue::from_maybe_shared(bytes::Bytes::from(authorization)).map_err(failed)?,
     );
     Ok(())
 }
+
+const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+const X_AMZ_CONTENT_SHA256: http::HeaderName =
+    http::HeaderName::from_static("x-amz-content-sha256");
 
 #[cfg(test)]
 mod tests {
@@ -391,7 +402,7 @@ mod tests {
                 let theirs =
                     aws_sigv4::sign::v4::calculate_signature(key.as_ref(), text.as_bytes());
                 let (ours_key, ours) = sign_string(secret, "20150830", "us-east-1", text);
-                assert_eq!(ours, theirs, "{text:?}");
+                assert_eq!(const_hex::encode(ours), theirs, "{text:?}");
                 assert_eq!(&ours_key[..], key.as_ref());
             }
         }

@@ -218,7 +218,12 @@ fn check<T>(
     let scope = [claim.date, "/", claim.region, "/s3/aws4_request"].concat();
     let string_to_sign = string_to_sign(claim.amz_date, &scope, &canonical);
     let (key, expected) = sign_string(&secret, claim.date, &config.region, &string_to_sign);
-    if bool::from(expected.as_bytes().ct_eq(claim.signature.as_bytes())) {
+    let mut hex = const_hex::Buffer::<32>::new();
+    if bool::from(
+        hex.format(&expected)
+            .as_bytes()
+            .ct_eq(claim.signature.as_bytes()),
+    ) {
         if q {
             check_presign_window(parts, t, now)?;
         }

@@ -26,5 +26,5 @@ pub use op::{Bucket, NewUpload, Operation, Outcome, Principal};
 pub use request::RequestMeta;
 pub use secret::Secret;
 pub use storage_class::StorageClass;
-pub use timestamp::Timestamp;
+pub use timestamp::{AmzDate, Timestamp};
 pub use upload::{Identity, PageIdentities, Upload, UploadState};
