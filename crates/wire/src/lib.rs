@@ -107,22 +107,19 @@ impl<'q> QueryParams<'q> {
             return Ok(Self::default());
         };
         let decode = |s: &'q str| -> Result<Cow<'q, str>, Error> {
-            let invalid = || Error::InvalidUri {
-                message: "the query string is not valid UTF-8 once percent-decoded".into(),
+            let bytes = if plus == Plus::Space && s.contains('+') {
+                decode_bytes(&s.replace('+', " "))
+            } else {
+                match Cow::from(percent_decode(s.as_bytes())) {
+                    Cow::Borrowed(_) => return Ok(Cow::Borrowed(s)),
+                    Cow::Owned(bytes) => bytes,
+                }
             };
-            if plus == Plus::Space && s.contains('+') {
-                let spaced = s.replace('+', " ");
-                let bytes: Vec<u8> = percent_decode(spaced.as_bytes()).collect();
-                return String::from_utf8(bytes)
-                    .map(Cow::Owned)
-                    .map_err(|_| invalid());
-            }
-            match Cow::from(percent_decode(s.as_bytes())) {
-                Cow::Borrowed(_) => Ok(Cow::Borrowed(s)),
-                Cow::Owned(bytes) => String::from_utf8(bytes)
-                    .map(Cow::Owned)
-                    .map_err(|_| invalid()),
-            }
+            String::from_utf8(bytes)
+                .map(Cow::Owned)
+                .map_err(|_| Error::InvalidUri {
+                    message: "the query string is not valid UTF-8 once percent-decoded".into(),
+                })
         };
         let mut out = Vec::with_capacity(raw.bytes().filter(|&b| b == b'&').count() + 1);
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
